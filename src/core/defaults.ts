@@ -1,0 +1,39 @@
+// Defaults in one place so the CLI help, the plan and the tests agree.
+import type { CopyOptions, Timeouts } from './types.js';
+
+/** Debian ships GNU tar with ACL/xattr support, bash, coreutils and findutils; the test bed preloads it. */
+export const DEFAULT_IMAGE = 'docker.io/library/debian:12-slim';
+export const DEFAULT_IMAGE_PULL_POLICY = 'IfNotPresent';
+
+export const DEFAULT_COPY: CopyOptions = {
+  image: DEFAULT_IMAGE,
+  imagePullPolicy: DEFAULT_IMAGE_PULL_POLICY,
+  tolerations: [],
+  nodeSelector: {},
+};
+
+const MIN = 60_000;
+
+/** Generous on purpose: a copy of millions of files takes hours (korb#193). */
+export const DEFAULT_TIMEOUTS: Timeouts = {
+  bindMs: 10 * MIN,
+  startMs: 10 * MIN,
+  copyMs: 24 * 60 * MIN,
+  scaleMs: 10 * MIN,
+  deleteMs: 5 * MIN,
+  readyMs: 10 * MIN,
+};
+
+export const LABEL_PREFIX = 'pvmove.kubectl.io';
+export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY = 'kubectl-pvmove';
+export const LABEL_MIGRATION_ID = `${LABEL_PREFIX}/migration-id`;
+export const LABEL_CLAIM = `${LABEL_PREFIX}/claim`;
+export const LABEL_MIGRATED_TO = `${LABEL_PREFIX}/migrated-to`;
+export const LABEL_ROLE = `${LABEL_PREFIX}/role`;
+/** Put on the target PV once the copy verified, so "copied" is observable on the cluster itself. */
+export const ANNOTATION_COPIED = `${LABEL_PREFIX}/copied`;
+export const ANNOTATION_MIGRATION = `${LABEL_PREFIX}/migration-id`;
+export const ANNOTATION_SOURCE_CLAIM = `${LABEL_PREFIX}/source-claim`;
+
+export const JOURNAL_KEY = 'journal.json';

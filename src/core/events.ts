@@ -1,0 +1,59 @@
+// What the core tells the outside world. The core only emits; src/cli renders (tree, plain, json).
+import type { Plan } from './plan.js';
+
+export type StepStatus = 'started' | 'done' | 'skipped' | 'failed';
+
+export interface StepEvent {
+  type: 'step';
+  step: string;
+  title: string;
+  status: StepStatus;
+  message?: string;
+  durationMs?: number;
+}
+
+export interface ProgressEvent {
+  type: 'progress';
+  step: string;
+  message: string;
+  bytesDone?: number;
+  bytesTotal?: number;
+  files?: number;
+  percent?: number;
+  rateBytesPerSecond?: number;
+  etaSeconds?: number;
+}
+
+/** Something the user should know that does not stop the migration. */
+export interface InfoEvent {
+  type: 'info' | 'warning';
+  step?: string;
+  message: string;
+}
+
+export interface PlanEvent {
+  type: 'plan';
+  migrationId: string;
+  plan: Plan;
+}
+
+export interface ResultEvent {
+  type: 'result';
+  status: 'done' | 'dry-run' | 'cleaned';
+  migrationId?: string;
+  message: string;
+  next?: string;
+  durationMs?: number;
+}
+
+export interface ErrorEvent {
+  type: 'error';
+  status: 'failed' | 'refused' | 'interrupted';
+  step?: string;
+  message: string;
+  exitCode: number;
+}
+
+export type PvmoveEvent = StepEvent | ProgressEvent | InfoEvent | PlanEvent | ResultEvent | ErrorEvent;
+
+export type Emit = (event: PvmoveEvent) => void;

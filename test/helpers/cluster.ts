@@ -1,0 +1,84 @@
+// Access to the real test bed cluster for e2e tests: clients, a fresh namespace per test, and
+// waits with named timeouts. Tests assert what a user would check, so they read objects and data
+// back from the cluster itself; nothing here is mocked.
+import * as k8s from '@kubernetes/client-node';
+
+export interface Cluster {
+  kc: k8s.KubeConfig;
+  core: k8s.CoreV1Api;
+  apps: k8s.AppsV1Api;
+  storage: k8s.StorageV1Api;
+  batch: k8s.BatchV1Api;
+}
+
+export function connect(): Cluster {
+  const kc = new k8s.KubeConfig();
+  if (!process.env.KUBECONFIG) {
+    throw new Error('KUBECONFIG is not set: run the e2e tests through `npm test` (it starts the test bed)');
+  }
+  kc.loadFromDefault();
+  return {
+    kc,
+    core: kc.makeApiClient(k8s.CoreV1Api),
+    apps: kc.makeApiClient(k8s.AppsV1Api),
+    storage: kc.makeApiClient(k8s.StorageV1Api),
+    batch: kc.makeApiClient(k8s.BatchV1Api),
+  };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `probe` until it returns a value other than undefined; fails naming `what` on timeout. */
+export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      const why = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
+      throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${why}`);
+    }
+    await sleep(500);
+  }
+}
+
+export function isNotFound(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: number }).code === 404;
+}
+
+/** Creates a uniquely named namespace; `deleteNamespace` removes it and waits until it is gone. */
+export async function createNamespace(c: Cluster, prefix: string): Promise<string> {
+  const name = `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`.slice(0, 63);
+  await c.core.createNamespace({ body: { metadata: { name, labels: { 'pvmove-e2e': 'true' } } } });
+  // Pods need the namespace's default ServiceAccount, which a controller creates asynchronously.
+  await waitFor(`ServiceAccount default in ${name}`, 60_000, async () => {
+    await c.core.readNamespacedServiceAccount({ name: 'default', namespace: name });
+    return true;
+  });
+  return name;
+}
+
+export async function deleteNamespace(c: Cluster, name: string): Promise<void> {
+  try {
+    await c.core.deleteNamespace({ name });
+  } catch (err) {
+    if (isNotFound(err)) return;
+    throw err;
+  }
+  await waitFor(`namespace ${name} to be deleted`, 180_000, async () => {
+    try {
+      await c.core.readNamespace({ name });
+      return undefined;
+    } catch (err) {
+      if (isNotFound(err)) return true;
+      throw err;
+    }
+  });
+}

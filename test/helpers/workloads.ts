@@ -1,0 +1,73 @@
+// Builders and waits for the objects e2e tests create: claims, one-shot pods that run a shell
+// script against a claim, and Deployments. The image is the copy image the test bed preloads.
+import type * as k8s from '@kubernetes/client-node';
+import { type Cluster, waitFor } from './cluster.js';
+
+export const TEST_IMAGE = process.env.PVMOVE_TEST_IMAGE ?? 'docker.io/library/debian:12-slim';
+
+export async function createClaim(
+  c: Cluster,
+  namespace: string,
+  name: string,
+  opts: { storageClassName?: string; size?: string; labels?: Record<string, string>; annotations?: Record<string, string> } = {},
+): Promise<k8s.V1PersistentVolumeClaim> {
+  return c.core.createNamespacedPersistentVolumeClaim({
+    namespace,
+    body: {
+      metadata: { name, labels: opts.labels, annotations: opts.annotations },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        storageClassName: opts.storageClassName,
+        resources: { requests: { storage: opts.size ?? '1Gi' } },
+      },
+    },
+  });
+}
+
+export async function waitForClaimBound(c: Cluster, namespace: string, name: string, timeoutMs = 120_000) {
+  return waitFor(`PVC ${namespace}/${name} to be Bound`, timeoutMs, async () => {
+    const pvc = await c.core.readNamespacedPersistentVolumeClaim({ name, namespace });
+    return pvc.status?.phase === 'Bound' ? pvc : undefined;
+  });
+}
+
+export function shellPod(name: string, claim: string, script: string, mountPath = '/data'): k8s.V1Pod {
+  return {
+    metadata: { name },
+    spec: {
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 1,
+      containers: [
+        {
+          name: 'sh',
+          image: TEST_IMAGE,
+          imagePullPolicy: 'IfNotPresent',
+          command: ['bash', '-ec', script],
+          volumeMounts: [{ name: 'data', mountPath }],
+        },
+      ],
+      volumes: [{ name: 'data', persistentVolumeClaim: { claimName: claim } }],
+    },
+  };
+}
+
+/** Runs a pod to completion and returns its log; fails with the log if the pod fails. */
+export async function runPod(c: Cluster, namespace: string, pod: k8s.V1Pod, timeoutMs = 180_000): Promise<string> {
+  const name = pod.metadata!.name!;
+  await c.core.createNamespacedPod({ namespace, body: pod });
+  const phase = await waitFor(`pod ${namespace}/${name} to finish`, timeoutMs, async () => {
+    const p = await c.core.readNamespacedPod({ name, namespace });
+    const ph = p.status?.phase;
+    return ph === 'Succeeded' || ph === 'Failed' ? ph : undefined;
+  });
+  const log = await c.core.readNamespacedPodLog({ name, namespace });
+  if (phase !== 'Succeeded') throw new Error(`pod ${name} failed: ${log}`);
+  return log;
+}
+
+export async function waitForPodGone(c: Cluster, namespace: string, name: string, timeoutMs = 120_000) {
+  await waitFor(`pod ${namespace}/${name} to be deleted`, timeoutMs, async () => {
+    const pods = await c.core.listNamespacedPod({ namespace, fieldSelector: `metadata.name=${name}` });
+    return pods.items.length === 0 ? true : undefined;
+  });
+}
