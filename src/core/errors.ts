@@ -77,6 +77,14 @@ export class StepProblem extends Error {
   }
 }
 
+/** The journal changed under us (another run, or a person): re-read and decide again. */
+export class ConflictProblem extends StepProblem {
+  constructor(what: string) {
+    super(`${what} was changed concurrently`);
+    this.name = 'ConflictProblem';
+  }
+}
+
 /** Raised by waits when their named timeout expires. */
 export class TimeoutProblem extends StepProblem {
   constructor(what: string, timeoutMs: number, detail?: string) {

@@ -189,12 +189,13 @@ export interface MigrationRequest {
   verify: VerifyMode;
   copy: CopyOptions;
   timeouts: Timeouts;
-  /** Commands to print in messages, rendered by the CLI so they include the user's flags. */
-  commands: { resume: string; cleanup: string };
+  /** Commands to print in messages (see commands.ts), with the user's --context/--kubeconfig. */
+  commands: { resume: string; cleanup: string; kubeArgs: string[] };
 }
 
 export interface CleanupRequest {
   namespace: string;
   claim: string;
-  commands: { resume: string; cleanup: string };
+  timeouts: Pick<Timeouts, 'deleteMs'>;
+  commands: { resume: string; cleanup: string; kubeArgs: string[] };
 }

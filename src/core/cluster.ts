@@ -1,0 +1,56 @@
+// What the core needs from a cluster, as plain objects. src/kube/facade.ts implements it with
+// @kubernetes/client-node; the core depends on this interface only (dependency inversion), so the
+// orchestration can be exercised with a fake.
+import type { Journal } from './journal.js';
+import type { Hpa, Labels, OwnerId, OwnerState, Pod, Pv, Pvc, StorageClass, Workload } from './types.js';
+
+export interface StoredJournal {
+  journal: Journal;
+  resourceVersion: string;
+}
+
+export interface WaitOptions {
+  /** Called on timeout to explain what is still in the way (e.g. which pod holds a claim). */
+  detail?: () => Promise<string | undefined>;
+  /** Aborts the wait with an InterruptedError-like rejection; omit for waits that must finish. */
+  signal?: AbortSignal;
+  intervalMs?: number;
+}
+
+export interface ClusterPort {
+  readJournal(namespace: string, name: string): Promise<StoredJournal | undefined>;
+  createJournal(namespace: string, name: string, labels: Labels, journal: Journal): Promise<StoredJournal>;
+  /** Replaces the journal if resourceVersion still matches; throws ConflictProblem otherwise. */
+  replaceJournal(namespace: string, name: string, journal: Journal, resourceVersion: string): Promise<StoredJournal>;
+  deleteJournal(namespace: string, name: string): Promise<void>;
+
+  getPvc(namespace: string, name: string): Promise<Pvc | undefined>;
+  getPv(name: string): Promise<Pv | undefined>;
+  getPod(namespace: string, name: string): Promise<Pod | undefined>;
+  getStorageClass(name: string): Promise<StorageClass | undefined>;
+  listPods(namespace: string): Promise<Pod[]>;
+  listReplicaSets(namespace: string): Promise<Workload[]>;
+  listJobs(namespace: string): Promise<Workload[]>;
+  listHpas(namespace: string): Promise<Hpa[]>;
+  /** Workloads whose pod template mounts the claim, even with no pod running (a CronJob between runs). */
+  listTemplateOwners(namespace: string, claim: string): Promise<OwnerId[]>;
+  getOwnerState(namespace: string, owner: OwnerId): Promise<OwnerState>;
+  scaleOwner(namespace: string, owner: OwnerId, replicas: number): Promise<void>;
+  setSuspend(namespace: string, owner: OwnerId, suspend: boolean): Promise<void>;
+
+  createPvc(pvc: Pvc): Promise<Pvc>;
+  /** Deletes with a uid precondition when given, so a claim re-created by someone else is never hit. */
+  deletePvc(namespace: string, name: string, uid?: string): Promise<void>;
+  createPod(pod: Pod): Promise<Pod>;
+  deletePod(namespace: string, name: string): Promise<void>;
+  patchPv(name: string, mergePatch: object): Promise<Pv>;
+  deletePv(name: string): Promise<void>;
+  readPodLog(
+    namespace: string,
+    name: string,
+    opts: { limitBytes?: number; tailLines?: number; container?: string },
+  ): Promise<string>;
+
+  /** Polls `probe` until it returns a value; fails with a TimeoutProblem naming `what`. */
+  waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, opts?: WaitOptions): Promise<T>;
+}

@@ -1,0 +1,158 @@
+// Every object and patch pvmove sends, built from the request and what was observed. Pure: the
+// steps send these, --dry-run prints them and the unit tests check them.
+import {
+  ANNOTATION_COPIED,
+  ANNOTATION_MIGRATION,
+  ANNOTATION_SOURCE_CLAIM,
+  LABEL_CLAIM,
+  LABEL_MANAGED_BY,
+  LABEL_MIGRATED_TO,
+  LABEL_MIGRATION_ID,
+  LABEL_ROLE,
+  MANAGED_BY,
+} from './defaults.js';
+import { claimLabelValue } from './names.js';
+import type { Labels, Pvc } from './types.js';
+
+export type Role = 'journal' | 'target-claim' | 'copy-pod';
+
+/** Labels on everything pvmove creates, so a re-run and cleanup can find it (invariant 4). */
+export function ownedLabels(claim: string, migrationId: string, role: Role): Labels {
+  return {
+    [LABEL_MANAGED_BY]: MANAGED_BY,
+    [LABEL_MIGRATION_ID]: migrationId,
+    [LABEL_CLAIM]: claimLabelValue(claim),
+    [LABEL_ROLE]: role,
+  };
+}
+
+export function storageRequest(pvc: Pvc): string | undefined {
+  return pvc.spec?.resources?.requests?.storage;
+}
+
+export interface TargetClaimInput {
+  original: Pvc;
+  name: string;
+  migrationId: string;
+  storageClass: string;
+  size: string;
+}
+
+/** The temporary claim the data is copied into: the source's access modes and volume mode. */
+export function buildTargetClaim(t: TargetClaimInput): Pvc {
+  const claim = t.original.metadata.name ?? '';
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: {
+      name: t.name,
+      namespace: t.original.metadata.namespace,
+      labels: ownedLabels(claim, t.migrationId, 'target-claim'),
+      annotations: { [ANNOTATION_SOURCE_CLAIM]: claim },
+    },
+    spec: {
+      accessModes: [...(t.original.spec?.accessModes ?? ['ReadWriteOnce'])],
+      volumeMode: t.original.spec?.volumeMode ?? 'Filesystem',
+      storageClassName: t.storageClass,
+      resources: { requests: { storage: t.size } },
+    },
+  };
+}
+
+/**
+ * Annotations the PV controller and provisioners own: copying them onto the new claim would claim
+ * a binding or a provisioner that does not apply to it. `volume.beta.kubernetes.io/storage-class`
+ * (legacy) would even override spec.storageClassName. last-applied-configuration is the user's
+ * and stays.
+ */
+export function isControllerAnnotation(key: string): boolean {
+  return key.startsWith('pv.kubernetes.io/') || /^volume\.([a-z0-9-]+\.)?kubernetes\.io\//.test(key);
+}
+
+export function filterAnnotations(annotations: Labels | undefined): Labels {
+  const out: Labels = {};
+  for (const [k, v] of Object.entries(annotations ?? {})) if (!isControllerAnnotation(k)) out[k] = v;
+  return out;
+}
+
+export interface RecreatedClaimInput {
+  original: Pvc;
+  migrationId: string;
+  storageClass: string;
+  size: string;
+  targetPv: string;
+}
+
+/**
+ * The claim under its original name, bound to the target PV: original labels, annotations and
+ * owner references; new class and size. selector, dataSource and dataSourceRef are dropped: the
+ * volume already exists and is named by volumeName, and a populator must not run again.
+ */
+export function buildRecreatedClaim(r: RecreatedClaimInput): Pvc {
+  const m = r.original.metadata;
+  const spec = r.original.spec ?? {};
+  const resources: NonNullable<Pvc['spec']>['resources'] = {
+    requests: { ...(spec.resources?.requests ?? {}), storage: r.size },
+  };
+  if (spec.resources?.limits) resources.limits = { ...spec.resources.limits };
+  const classChanged = spec.storageClassName !== r.storageClass;
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: {
+      name: m.name,
+      namespace: m.namespace,
+      ...(m.labels && Object.keys(m.labels).length > 0 ? { labels: { ...m.labels } } : {}),
+      annotations: { ...filterAnnotations(m.annotations), [ANNOTATION_MIGRATION]: r.migrationId },
+      ...(m.ownerReferences && m.ownerReferences.length > 0
+        ? { ownerReferences: m.ownerReferences.map((o) => ({ ...o })) }
+        : {}),
+    },
+    spec: {
+      accessModes: [...(spec.accessModes ?? ['ReadWriteOnce'])],
+      volumeMode: spec.volumeMode ?? 'Filesystem',
+      storageClassName: r.storageClass,
+      volumeName: r.targetPv,
+      resources,
+      // A VolumeAttributesClass belongs to the old driver; keep it only when the class is the same.
+      ...(spec.volumeAttributesClassName && !classChanged
+        ? { volumeAttributesClassName: spec.volumeAttributesClassName }
+        : {}),
+    },
+  };
+}
+
+/** Merge patch for a PV's reclaim policy. */
+export function reclaimPolicyPatch(policy: string): object {
+  return { spec: { persistentVolumeReclaimPolicy: policy } };
+}
+
+/**
+ * Pre-binds the target PV to the original claim name (invariant 6): a claimRef with namespace and
+ * name but no uid, so only a claim of that name can bind it. uid and resourceVersion are nulled in
+ * the merge patch, otherwise they would survive from the temporary claim.
+ */
+export function prebindPatch(namespace: string, claim: string): object {
+  return {
+    spec: {
+      claimRef: {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        namespace,
+        name: claim,
+        uid: null,
+        resourceVersion: null,
+      },
+    },
+  };
+}
+
+/** Marks the target PV once the copy verified, so "copied" is visible on the cluster. */
+export function copiedPatch(migrationId: string): object {
+  return { metadata: { annotations: { [ANNOTATION_COPIED]: migrationId } } };
+}
+
+/** Labels the retained source PV so people (and cleanup) see where its data went. */
+export function sourceMigratedPatch(migrationId: string, targetPv: string): object {
+  return { metadata: { labels: { [LABEL_MIGRATED_TO]: targetPv, [LABEL_MIGRATION_ID]: migrationId } } };
+}

@@ -1,0 +1,40 @@
+// One read of everything a migration's postconditions look at.
+import type { ClusterPort } from './cluster.js';
+import type { Journal } from './journal.js';
+import type { MigrationNames } from './names.js';
+import type { Observed } from './observed.js';
+import { podsUsingClaim } from './owners.js';
+
+export async function observe(
+  cluster: ClusterPort,
+  namespace: string,
+  claimName: string,
+  names: MigrationNames,
+  journal: Journal | undefined,
+): Promise<Observed> {
+  const [claim, targetClaim, copyPod, pods] = await Promise.all([
+    cluster.getPvc(namespace, claimName),
+    cluster.getPvc(namespace, names.targetClaim),
+    cluster.getPod(namespace, names.copyPod),
+    cluster.listPods(namespace),
+  ]);
+  // Before the journal exists, the claim's volume is the source; afterwards the journal says so,
+  // because by then the claim may be gone or bound to the target.
+  const sourceName = journal ? journal.original.sourcePv.name : claim?.spec?.volumeName;
+  const targetName = journal?.original.targetPv?.name ?? targetClaim?.spec?.volumeName;
+  const [sourcePv, targetPv, owners] = await Promise.all([
+    sourceName ? cluster.getPv(sourceName) : Promise.resolve(undefined),
+    targetName ? cluster.getPv(targetName) : Promise.resolve(undefined),
+    Promise.all((journal?.original.owners ?? []).map((o) => cluster.getOwnerState(namespace, o))),
+  ]);
+  return {
+    journal,
+    claim,
+    sourcePv,
+    targetClaim,
+    targetPv,
+    copyPod,
+    podsUsingClaim: podsUsingClaim(pods, claimName, names.copyPod),
+    owners,
+  };
+}

@@ -1,0 +1,194 @@
+// The plan: request + observed state -> steps (with what is already done) and every manifest or
+// patch that would be sent. Pure, so --dry-run, the confirmation prompt and tests share it.
+import { ITINERARY } from './itinerary.js';
+import {
+  buildRecreatedClaim,
+  buildTargetClaim,
+  copiedPatch,
+  prebindPatch,
+  reclaimPolicyPatch,
+  sourceMigratedPatch,
+  storageRequest,
+} from './manifests.js';
+import type { MigrationNames } from './names.js';
+import type { Observed } from './observed.js';
+import { targetPvName } from './observed.js';
+import { ownerLabel } from './owners.js';
+import { copyPodFor } from './steps/target.js';
+import { JOURNAL_SCHEMA_VERSION, type Journal } from './journal.js';
+import type { MigrationRequest, OwnerId, OwnerRecord, Pvc } from './types.js';
+
+export interface PlannedChange {
+  step: string;
+  action: 'create' | 'patch' | 'delete' | 'scale';
+  kind: string;
+  name: string;
+  /** The object to create, or the merge patch to send. */
+  body?: unknown;
+}
+
+export interface Plan {
+  migrationId: string;
+  resumed: boolean;
+  claim: { namespace: string; name: string };
+  source: { pv: string; storageClass: string; size: string; reclaimPolicy: string };
+  target: { claim: string; pv?: string; storageClass: string; size: string };
+  copyPod: string;
+  journal: string;
+  owners: OwnerId[];
+  steps: { id: string; title: string; done: boolean }[];
+  changes: PlannedChange[];
+  notes: string[];
+}
+
+export interface PlanInput {
+  req: MigrationRequest;
+  names: MigrationNames;
+  observed: Observed;
+  /** From the journal when resuming, else from preflight. */
+  owners: OwnerId[] | OwnerRecord[];
+  targetClass: string;
+  targetSize: string;
+}
+
+/** Placeholder for names only known once the cluster made them (the provisioned PV). */
+export const TARGET_PV_PLACEHOLDER = '<target PV, known once bound>';
+
+export function planMigration(p: PlanInput): Plan {
+  const { req, names, observed: o } = p;
+  const journal = o.journal;
+  const original: Pvc = journal?.original.pvc ?? o.claim ?? { metadata: { name: req.claim, namespace: req.namespace } };
+  const sourcePv = journal?.original.sourcePv.name ?? o.sourcePv?.metadata.name ?? '';
+  const sourcePolicy =
+    journal?.original.sourcePv.reclaimPolicy ?? o.sourcePv?.spec?.persistentVolumeReclaimPolicy ?? 'Delete';
+  const targetPv = targetPvName(o);
+  const pvName = targetPv ?? TARGET_PV_PLACEHOLDER;
+  const migrationId = names.migrationId;
+  const pseudoJournal: Pick<Journal, 'migrationId' | 'request'> = {
+    migrationId,
+    request: { toClass: p.targetClass, size: p.targetSize, verify: req.verify },
+  };
+
+  const changes: PlannedChange[] = [
+    {
+      step: 'record-journal',
+      action: 'create',
+      kind: 'ConfigMap',
+      name: names.journal,
+      body: { data: { 'journal.json': `{ "schemaVersion": ${JOURNAL_SCHEMA_VERSION}, "migrationId": "${migrationId}", ... }` } },
+    },
+    { step: 'retain-source-pv', action: 'patch', kind: 'PersistentVolume', name: sourcePv, body: reclaimPolicyPatch('Retain') },
+    ...p.owners.map(
+      (owner): PlannedChange => ({
+        step: 'scale-down',
+        action: owner.kind === 'Job' || owner.kind === 'CronJob' ? 'patch' : 'scale',
+        kind: owner.kind,
+        name: owner.name,
+        body: owner.kind === 'Job' || owner.kind === 'CronJob' ? { spec: { suspend: true } } : { spec: { replicas: 0 } },
+      }),
+    ),
+    {
+      step: 'create-target',
+      action: 'create',
+      kind: 'PersistentVolumeClaim',
+      name: names.targetClaim,
+      body: buildTargetClaim({
+        original,
+        name: names.targetClaim,
+        migrationId,
+        storageClass: p.targetClass,
+        size: p.targetSize,
+      }),
+    },
+    {
+      step: 'create-target',
+      action: 'create',
+      kind: 'Pod',
+      name: names.copyPod,
+      body: copyPodFor({ req, names }, pseudoJournal, o.sourcePv),
+    },
+    { step: 'retain-target-pv', action: 'patch', kind: 'PersistentVolume', name: pvName, body: reclaimPolicyPatch('Retain') },
+    { step: 'copy', action: 'patch', kind: 'PersistentVolume', name: pvName, body: copiedPatch(migrationId) },
+    { step: 'release-claims', action: 'delete', kind: 'Pod', name: names.copyPod },
+    { step: 'release-claims', action: 'delete', kind: 'PersistentVolumeClaim', name: names.targetClaim },
+    { step: 'release-claims', action: 'delete', kind: 'PersistentVolumeClaim', name: req.claim },
+    {
+      step: 'prebind-target-pv',
+      action: 'patch',
+      kind: 'PersistentVolume',
+      name: pvName,
+      body: prebindPatch(req.namespace, req.claim),
+    },
+    {
+      step: 'recreate-claim',
+      action: 'create',
+      kind: 'PersistentVolumeClaim',
+      name: req.claim,
+      body: buildRecreatedClaim({ original, migrationId, storageClass: p.targetClass, size: p.targetSize, targetPv: pvName }),
+    },
+    {
+      step: 'restore-reclaim-policy',
+      action: 'patch',
+      kind: 'PersistentVolume',
+      name: pvName,
+      body: reclaimPolicyPatch(sourcePolicy),
+    },
+    ...[...p.owners].reverse().map((owner): PlannedChange => {
+      const rec = owner as OwnerRecord;
+      const suspendable = owner.kind === 'Job' || owner.kind === 'CronJob';
+      return {
+        step: 'scale-up',
+        action: suspendable ? 'patch' : 'scale',
+        kind: owner.kind,
+        name: owner.name,
+        body: suspendable
+          ? { spec: { suspend: rec.suspend ?? false } }
+          : { spec: { replicas: rec.replicas ?? '<replicas recorded at scale-down>' } },
+      };
+    }),
+    {
+      step: 'finish',
+      action: 'patch',
+      kind: 'PersistentVolume',
+      name: sourcePv,
+      body: sourceMigratedPatch(migrationId, pvName),
+    },
+  ];
+
+  const notes: string[] = [
+    'The data used is measured in the copy pod before copying; the copy stops there if it does not fit.',
+  ];
+  const dropped = (['selector', 'dataSource', 'dataSourceRef'] as const).filter((k) => original.spec?.[k] !== undefined);
+  if (dropped.length > 0) {
+    notes.push(`The re-created claim drops ${dropped.join(', ')}: it is bound to the target PV by volumeName.`);
+  }
+  if (original.metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration'] !== undefined) {
+    notes.push(
+      'The claim keeps its last-applied-configuration annotation, which names the old class and size: update your manifests before the next `kubectl apply`.',
+    );
+  }
+  if (o.sourcePv?.spec?.nodeAffinity?.required) {
+    notes.push('The source PV has node affinity; the copy pod gets the same required node affinity.');
+  }
+  if (p.owners.length > 0) notes.push(`Stopped during the move: ${p.owners.map(ownerLabel).join(', ')}.`);
+  notes.push(`The source PV ${sourcePv} is kept (Retain, Released) until \`${req.commands.cleanup}\`.`);
+
+  return {
+    migrationId,
+    resumed: journal !== undefined,
+    claim: { namespace: req.namespace, name: req.claim },
+    source: {
+      pv: sourcePv,
+      storageClass: original.spec?.storageClassName ?? '',
+      size: storageRequest(original) ?? '',
+      reclaimPolicy: sourcePolicy,
+    },
+    target: { claim: names.targetClaim, pv: targetPv, storageClass: p.targetClass, size: p.targetSize },
+    copyPod: names.copyPod,
+    journal: names.journal,
+    owners: p.owners.map((x) => ({ kind: x.kind, name: x.name })),
+    steps: ITINERARY.map((s) => ({ id: s.id, title: s.title, done: s.isDone(o) })),
+    changes,
+    notes,
+  };
+}

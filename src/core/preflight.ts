@@ -1,0 +1,105 @@
+// Preflight: everything that would make pvmove refuse, decided before anything changes. Pure over
+// facts the preflight step gathers, so every refusal message is unit-tested.
+import { hpaConflicts, mergeOwners, ownerLabel, type OwnerResolution } from './owners.js';
+import { compareQuantities, isValidQuantity } from './quantity.js';
+import { storageRequest } from './manifests.js';
+import type { Hpa, MigrationRequest, OwnerId, Pod, Pv, Pvc, StorageClass } from './types.js';
+
+export interface PreflightFacts {
+  claim?: Pvc;
+  sourcePv?: Pv;
+  /** The StorageClass the target will use (--to-class, or the claim's own). */
+  storageClass?: StorageClass;
+  podsUsingClaim: Pod[];
+  resolution: OwnerResolution;
+  templateOwners: OwnerId[];
+  hpas: Hpa[];
+}
+
+export interface PreflightResult {
+  problems: string[];
+  warnings: string[];
+  owners: OwnerId[];
+  barePods: string[];
+  targetClass: string;
+  targetSize: string;
+}
+
+export function targetClassOf(req: MigrationRequest, claim: Pvc | undefined): string {
+  return req.toClass ?? claim?.spec?.storageClassName ?? '';
+}
+
+export function targetSizeOf(req: MigrationRequest, claim: Pvc | undefined): string {
+  return req.size ?? (claim ? (storageRequest(claim) ?? '') : '');
+}
+
+export function evaluatePreflight(req: MigrationRequest, f: PreflightFacts): PreflightResult {
+  const where = `${req.claim} in namespace ${req.namespace}`;
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const targetClass = targetClassOf(req, f.claim);
+  const targetSize = targetSizeOf(req, f.claim);
+  const result = (): PreflightResult => ({
+    problems,
+    warnings,
+    owners: mergeOwners(f.resolution.owners, f.templateOwners),
+    barePods: f.resolution.barePods,
+    targetClass,
+    targetSize,
+  });
+
+  const claim = f.claim;
+  if (!claim) {
+    problems.push(`PersistentVolumeClaim ${where} not found`);
+    return result();
+  }
+  if (claim.metadata.deletionTimestamp) problems.push(`PersistentVolumeClaim ${where} is being deleted`);
+  const phase = claim.status?.phase ?? 'unknown';
+  if (phase !== 'Bound') problems.push(`PersistentVolumeClaim ${where} is ${phase}, not Bound`);
+  if ((claim.spec?.volumeMode ?? 'Filesystem') === 'Block') {
+    problems.push(`PersistentVolumeClaim ${where} has volumeMode Block, which kubectl-pvmove does not support yet`);
+  }
+  if (phase === 'Bound' && !f.sourcePv) {
+    problems.push(`PersistentVolume ${claim.spec?.volumeName ?? '?'} bound to ${req.claim} not found`);
+  }
+
+  if (!targetClass) {
+    problems.push(`PersistentVolumeClaim ${where} has no StorageClass; pass --to-class`);
+  } else if (!f.storageClass) {
+    problems.push(`StorageClass ${targetClass} not found`);
+  }
+
+  const current = storageRequest(claim);
+  if (!isValidQuantity(targetSize)) {
+    problems.push(`size ${JSON.stringify(targetSize)} is not a valid quantity`);
+  } else if (current && isValidQuantity(current) && compareQuantities(targetSize, current) < 0) {
+    problems.push(`--size ${targetSize} is smaller than the claim's current request ${current}; shrinking is not possible`);
+  }
+
+  const r = f.resolution;
+  for (const ds of r.daemonSets) {
+    problems.push(
+      `DaemonSet ${ds.name} mounts ${req.claim}; kubectl-pvmove cannot stop a DaemonSet, remove its pods from the claim first`,
+    );
+  }
+  if (r.barePods.length > 0) {
+    if (req.deletePods) {
+      warnings.push(`pods ${r.barePods.join(', ')} have no controller: they will be deleted and NOT re-created`);
+    } else {
+      problems.push(
+        `pods ${r.barePods.join(', ')} use ${req.claim} and have no controller to re-create them; stop them or pass --delete-pods`,
+      );
+    }
+  }
+  problems.push(...r.unknown);
+
+  const owners = mergeOwners(r.owners, f.templateOwners);
+  const hpas = hpaConflicts(f.hpas, owners);
+  if (hpas.length > 0) {
+    const text = `${hpas.join('; ')}: it would scale back up during the move`;
+    if (req.ignoreHpa) warnings.push(text);
+    else problems.push(`${text}; remove it or pass --ignore-hpa`);
+  }
+  if (owners.length > 0) warnings.push(`will stop ${owners.map(ownerLabel).join(', ')} during the move`);
+  return result();
+}

@@ -1,0 +1,232 @@
+// The runner: for each step, observe -> skip if its postcondition holds -> journal "started" ->
+// run -> check the postcondition -> journal "done". Level-triggered, so re-running the same command
+// after any failure continues where it stopped. Emits events; never prints.
+import type { ClusterPort, StoredJournal } from './cluster.js';
+import { moveCommand } from './commands.js';
+import {
+  ConflictProblem,
+  describe,
+  InterruptedError,
+  PreflightError,
+  PvmoveError,
+  StepFailedError,
+  StepProblem,
+  UsageError,
+} from './errors.js';
+import type { Emit } from './events.js';
+import { ITINERARY } from './itinerary.js';
+import { JournalFormatError, withStep, type Journal } from './journal.js';
+import { ownedLabels, storageRequest } from './manifests.js';
+import { journalName, namesFor, newMigrationId, type MigrationNames } from './names.js';
+import { observe } from './observe.js';
+import { targetPvName, type Observed } from './observed.js';
+import { planMigration, type Plan } from './plan.js';
+import { evaluatePreflight, type PreflightResult } from './preflight.js';
+import { compareQuantities } from './quantity.js';
+import type { Step, StepContext } from './step.js';
+import { gatherPreflightFacts } from './steps/preflight.js';
+import type { MigrationRequest } from './types.js';
+
+export interface RunnerDeps {
+  cluster: ClusterPort;
+  emit: Emit;
+  signal: AbortSignal;
+  now?: () => Date;
+  newId?: () => string;
+  steps?: readonly Step[];
+}
+
+export interface Prepared {
+  names: MigrationNames;
+  stored?: StoredJournal;
+  observed: Observed;
+  preflight?: PreflightResult;
+  plan: Plan;
+}
+
+export async function readJournalOrRefuse(
+  cluster: ClusterPort,
+  namespace: string,
+  claim: string,
+  next: string,
+): Promise<StoredJournal | undefined> {
+  try {
+    return await cluster.readJournal(namespace, journalName(claim));
+  } catch (err) {
+    if (err instanceof JournalFormatError) {
+      throw new UsageError(`ConfigMap ${journalName(claim)} in ${namespace}: ${err.message}`, next);
+    }
+    throw err;
+  }
+}
+
+/**
+ * A re-run must ask for the same move (invariant 9: one migration per claim). Omitted flags mean
+ * "as the claim was", exactly as on the first run.
+ */
+export function checkSameRequest(req: MigrationRequest, j: Journal): string | undefined {
+  const wantClass = req.toClass ?? j.original.pvc.spec?.storageClassName ?? '';
+  const wantSize = req.size ?? storageRequest(j.original.pvc) ?? '';
+  let sameSize = false;
+  try {
+    sameSize = compareQuantities(wantSize, j.request.size) === 0;
+  } catch {
+    sameSize = false;
+  }
+  if (wantClass === j.request.toClass && sameSize) return undefined;
+  const recorded = moveCommand({
+    claim: j.claim.name,
+    namespace: j.claim.namespace,
+    toClass: j.request.toClass,
+    size: j.request.size,
+    kubeArgs: req.commands.kubeArgs,
+  });
+  if (j.phase === 'finished') {
+    return `claim ${j.claim.name} was already moved by migration ${j.migrationId} (to class ${j.request.toClass}, size ${j.request.size}); run \`${req.commands.cleanup}\` before moving it again`;
+  }
+  return `migration ${j.migrationId} of claim ${j.claim.name} is in progress with --to-class ${j.request.toClass} --size ${j.request.size}; resume it with \`${recorded}\``;
+}
+
+/** Reads the journal, observes, runs the read-only preflight on a new migration, and plans. */
+export async function prepareMigration(req: MigrationRequest, deps: RunnerDeps): Promise<Prepared> {
+  const stored = await readJournalOrRefuse(deps.cluster, req.namespace, req.claim, req.commands.resume);
+  if (stored) {
+    const mismatch = checkSameRequest(req, stored.journal);
+    if (mismatch) throw new UsageError(mismatch, 'Nothing was changed.');
+  }
+  const migrationId = stored?.journal.migrationId ?? (deps.newId ?? newMigrationId)();
+  const names = namesFor(req.claim, migrationId);
+  const observed = await observe(deps.cluster, req.namespace, req.claim, names, stored?.journal);
+  let preflight: PreflightResult | undefined;
+  if (!stored) {
+    preflight = evaluatePreflight(req, await gatherPreflightFacts(req, deps.cluster));
+    if (preflight.problems.length > 0) throw new PreflightError(preflight.problems.join('; '), req.commands.resume);
+  }
+  const j = stored?.journal;
+  const plan = planMigration({
+    req,
+    names,
+    observed,
+    owners: j ? j.original.owners : (preflight?.owners ?? []),
+    targetClass: j ? j.request.toClass : (preflight?.targetClass ?? ''),
+    targetSize: j ? j.request.size : (preflight?.targetSize ?? ''),
+  });
+  return { names, stored, observed, preflight, plan };
+}
+
+function toFailure(err: unknown, step: Step, req: MigrationRequest, signal: AbortSignal): PvmoveError {
+  if (err instanceof PvmoveError) return err;
+  if (signal.aborted) return new InterruptedError(`during step ${step.id}`, req.commands.resume);
+  return new StepFailedError(step.id, describe(err), req.commands.resume);
+}
+
+export async function runMigration(req: MigrationRequest, deps: RunnerDeps, prepared: Prepared): Promise<void> {
+  const { cluster, emit, signal } = deps;
+  const now = deps.now ?? (() => new Date());
+  const steps = deps.steps ?? ITINERARY;
+  const names = prepared.names;
+  let stored = prepared.stored;
+  let preflight = prepared.preflight;
+  const ns = req.namespace;
+  const runStart = Date.now();
+
+  const updateJournal = async (mutate: (j: Journal) => Journal): Promise<Journal> => {
+    for (let attempt = 0; ; attempt++) {
+      if (!stored) throw new StepProblem('the journal does not exist yet');
+      try {
+        stored = await cluster.replaceJournal(ns, names.journal, mutate(stored.journal), stored.resourceVersion);
+        return stored.journal;
+      } catch (err) {
+        if (!(err instanceof ConflictProblem) || attempt >= 4) throw err;
+        const fresh = await cluster.readJournal(ns, names.journal);
+        if (!fresh || fresh.journal.migrationId !== names.migrationId) {
+          throw new StepProblem(`journal ${names.journal} was replaced by another run`);
+        }
+        stored = fresh;
+      }
+    }
+  };
+  const record = async (id: string, rec: Journal['steps'][string]): Promise<void> => {
+    if (stored) await updateJournal((j) => withStep(j, id, { ...j.steps[id], ...rec }));
+  };
+
+  for (const step of steps) {
+    if (signal.aborted && !step.holdInterrupt) {
+      throw new InterruptedError(`before step ${step.id}`, req.commands.resume);
+    }
+    const observed = await observe(cluster, ns, req.claim, names, stored?.journal);
+    if (step.isDone(observed)) {
+      emit({ type: 'step', step: step.id, title: step.title, status: 'skipped', message: 'already done' });
+      if (stored && stored.journal.steps[step.id]?.status !== 'done') {
+        await record(step.id, { status: 'done', finishedAt: now().toISOString(), message: 'found done' });
+      }
+      continue;
+    }
+
+    const started = Date.now();
+    emit({ type: 'step', step: step.id, title: step.title, status: 'started' });
+    const previous = stored?.journal.steps[step.id];
+    try {
+      await record(step.id, { status: 'started', startedAt: now().toISOString() });
+      const ctx: StepContext = {
+        req,
+        cluster,
+        names,
+        observed,
+        journal: stored?.journal,
+        preflight,
+        emit,
+        signal,
+        now,
+        previous,
+        updateJournal,
+        createJournal: async (j) => {
+          stored = await cluster.createJournal(ns, names.journal, ownedLabels(req.claim, names.migrationId, 'journal'), j);
+          return stored.journal;
+        },
+        observe: () => observe(cluster, ns, req.claim, names, stored?.journal),
+      };
+      await step.run(ctx);
+      preflight = ctx.preflight ?? preflight;
+      if (!step.checkOnly) {
+        const after = await observe(cluster, ns, req.claim, names, stored?.journal);
+        if (!step.isDone(after)) {
+          if (signal.aborted) throw new InterruptedError(`during step ${step.id}`, req.commands.resume);
+          throw new StepProblem(`its postcondition does not hold: ${step.whyNotDone?.(after) ?? 'unknown'}`);
+        }
+      }
+    } catch (err) {
+      const failure = toFailure(err, step, req, signal);
+      emit({
+        type: 'step',
+        step: step.id,
+        title: step.title,
+        status: 'failed',
+        message: failure.message,
+        durationMs: Date.now() - started,
+      });
+      if (!(failure instanceof InterruptedError)) {
+        await record(step.id, { status: 'failed', finishedAt: now().toISOString(), message: failure.message }).catch(
+          () => undefined, // the failure itself matters more than recording it
+        );
+      }
+      throw failure;
+    }
+    await record(step.id, { status: 'done', finishedAt: now().toISOString() });
+    emit({ type: 'step', step: step.id, title: step.title, status: 'done', durationMs: Date.now() - started });
+  }
+
+  const final = await observe(cluster, ns, req.claim, names, stored?.journal);
+  const j = stored?.journal;
+  const target = targetPvName(final) ?? '?';
+  emit({
+    type: 'result',
+    status: 'done',
+    migrationId: names.migrationId,
+    message:
+      `Moved claim ${req.claim} in ${ns} to PV ${target} (class ${j?.request.toClass ?? '?'}, size ${j?.request.size ?? '?'}); ` +
+      `the old PV ${j?.original.sourcePv.name ?? '?'} is kept (Retain, Released). When the application is fine, run \`${req.commands.cleanup}\``,
+    next: req.commands.cleanup,
+    durationMs: Date.now() - runStart,
+  });
+}

@@ -1,0 +1,68 @@
+// The step contract (see /work/shared/style.md): a stable id persisted in the journal, a pure
+// postcondition, and one idempotent action. The runner decides whether to run it.
+import type { ClusterPort } from './cluster.js';
+import type { Emit } from './events.js';
+import type { Journal } from './journal.js';
+import type { MigrationNames } from './names.js';
+import type { Observed } from './observed.js';
+import type { PreflightResult } from './preflight.js';
+import type { MigrationRequest } from './types.js';
+
+export type StepId =
+  | 'preflight'
+  | 'record-journal'
+  | 'retain-source-pv'
+  | 'scale-down'
+  | 'create-target'
+  | 'retain-target-pv'
+  | 'copy'
+  | 'release-claims'
+  | 'prebind-target-pv'
+  | 'recreate-claim'
+  | 'restore-reclaim-policy'
+  | 'scale-up'
+  | 'finish';
+
+export interface StepContext {
+  req: MigrationRequest;
+  cluster: ClusterPort;
+  names: MigrationNames;
+  /** Fresh observation taken just before this step. */
+  observed: Observed;
+  /** Undefined until record-journal has run. */
+  journal: Journal | undefined;
+  /** Set by the preflight step during this run; record-journal writes it down. */
+  preflight?: PreflightResult;
+  emit: Emit;
+  /** Aborted on SIGINT/SIGTERM. Waits that may be left safely pass it on. */
+  signal: AbortSignal;
+  now(): Date;
+  /** Applies `mutate` to the stored journal (optimistic concurrency, retried on conflict). */
+  /** The journal record of this step before this run started (to tell a retry from a first try). */
+  previous?: { status: string };
+  updateJournal(mutate: (j: Journal) => Journal): Promise<Journal>;
+  /** Creates the journal; only record-journal calls this. */
+  createJournal(j: Journal): Promise<Journal>;
+  /** Re-reads the cluster (steps that wait use it between polls). */
+  observe(): Promise<Observed>;
+}
+
+export interface Step {
+  readonly id: StepId;
+  readonly title: string;
+  /** The runner does not stop on SIGINT right before this step: the name-swap window stays short. */
+  readonly holdInterrupt?: boolean;
+  /** A check, not a mutation: nothing to verify after run() beyond it not throwing. */
+  readonly checkOnly?: boolean;
+  /** Pure postcondition over what is observed and the journal. */
+  isDone(o: Observed): boolean;
+  /** Why isDone is false, for the failure message after run(). */
+  whyNotDone?(o: Observed): string;
+  run(ctx: StepContext): Promise<void>;
+}
+
+/** The journal, or a clear failure: every step after record-journal needs it. */
+export function needJournal(ctx: StepContext): Journal {
+  if (!ctx.journal) throw new Error(`internal: the journal of ${ctx.req.claim} is missing`);
+  return ctx.journal;
+}

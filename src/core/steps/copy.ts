@@ -1,0 +1,150 @@
+// Step 7: follow the copy pod to the end. Its log carries `PVMOVE` lines (measure, progress,
+// verify); the CLI gets them as progress events. A non-zero exit, a missing "verify ok" or a pod
+// that starts using the claim meanwhile stops the migration before any claim is deleted
+// (invariants 7 and 8).
+import { StepProblem, TimeoutProblem } from '../errors.js';
+import { copiedPatch } from '../manifests.js';
+import { isCopied, targetPvName } from '../observed.js';
+import { podsUsingClaim } from '../owners.js';
+import { emptyCopyLog, progressFigures, readCopyLog, type CopyLogState, type ProgressSample } from '../progress.js';
+import { formatBytes } from '../quantity.js';
+import { needJournal, type Step, type StepContext } from '../step.js';
+import { copyPodFor } from './target.js';
+import { copyPodHint } from './reclaim.js';
+import type { Pod } from '../types.js';
+
+const POLL_MS = 2000;
+/** Rate and ETA are computed over this window of recent samples. */
+const RATE_WINDOW_MS = 30_000;
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+}
+
+function exitCodeOf(pod: Pod): number | undefined {
+  return pod.status?.containerStatuses?.find((c) => c.state?.terminated)?.state?.terminated?.exitCode;
+}
+
+function failureText(pod: Pod, s: CopyLogState): string {
+  const code = exitCodeOf(pod);
+  const parts = [`copy pod ${pod.metadata.name} failed${code !== undefined ? ` with exit code ${code}` : ''}`];
+  if (s.error) parts.push(s.error);
+  if (s.tarMessages.length > 0) parts.push(s.tarMessages.slice(-3).join(' | '));
+  return parts.join(': ');
+}
+
+export function progressMessage(s: CopyLogState, samples: ProgressSample[]): string | undefined {
+  const f = progressFigures(s, samples);
+  if (!f) return undefined;
+  const rate = f.rateBytesPerSecond ? `, ${formatBytes(f.rateBytesPerSecond)}/s` : '';
+  const eta = f.etaSeconds !== undefined && f.percent < 100 ? `, ETA ${f.etaSeconds}s` : '';
+  return `${formatBytes(f.bytesDone)} of ${formatBytes(f.bytesTotal)} (${f.percent}%)${rate}${eta}`;
+}
+
+async function readLogs(ctx: StepContext, state: CopyLogState): Promise<CopyLogState> {
+  const ns = ctx.req.namespace;
+  const name = ctx.names.copyPod;
+  let s = state;
+  try {
+    // The head carries the measurement line; the tail the latest checkpoint and the verdict.
+    if (s.totalBytes === undefined) s = readCopyLog(s, await ctx.cluster.readPodLog(ns, name, { limitBytes: 64 * 1024 }));
+    s = readCopyLog(s, await ctx.cluster.readPodLog(ns, name, { tailLines: 40 }));
+  } catch {
+    // No log yet (container creating); the next poll tries again.
+  }
+  return s;
+}
+
+export const copy: Step = {
+  id: 'copy',
+  title: 'Copy the data with tar and verify it',
+  isDone: (o) => isCopied(o),
+  whyNotDone: () => 'the target PV is not marked as copied',
+  async run(ctx) {
+    const j = needJournal(ctx);
+    const ns = ctx.req.namespace;
+    const name = ctx.names.copyPod;
+    let pod = ctx.observed.copyPod;
+    // A pod that failed in an earlier run is replaced: the failure was reported then.
+    if (pod && pod.status?.phase === 'Failed' && ctx.previous?.status === 'failed') {
+      await ctx.cluster.deletePod(ns, name);
+      await ctx.cluster.waitFor(`old copy pod ${name} to be deleted`, ctx.req.timeouts.deleteMs, async () =>
+        (await ctx.cluster.getPod(ns, name)) ? undefined : true,
+      );
+      pod = undefined;
+    }
+    if (!pod) pod = await ctx.cluster.createPod(copyPodFor(ctx, j, ctx.observed.sourcePv));
+
+    const started = Date.now();
+    let running: number | undefined;
+    let state = emptyCopyLog();
+    let samples: ProgressSample[] = [];
+    let lastMessage = '';
+    for (;;) {
+      if (ctx.signal.aborted) return; // the runner turns this into "interrupted"; the pod keeps going
+      const current = await ctx.cluster.getPod(ns, name);
+      if (!current) throw new StepProblem(`copy pod ${name} disappeared`);
+      const phase = current.status?.phase ?? 'Pending';
+
+      const intruders = podsUsingClaim(await ctx.cluster.listPods(ns), ctx.req.claim, name);
+      if (intruders.length > 0 && phase !== 'Succeeded') {
+        await ctx.cluster.deletePod(ns, name);
+        throw new StepProblem(
+          `pod ${intruders.map((p) => p.metadata.name).join(', ')} started using ${ctx.req.claim} during the copy; the copy was stopped`,
+        );
+      }
+
+      if (phase === 'Pending') {
+        if (Date.now() - started > ctx.req.timeouts.startMs) {
+          throw new TimeoutProblem(`copy pod ${name} to start`, ctx.req.timeouts.startMs, await copyPodHint(ctx.cluster, ns, name));
+        }
+      } else {
+        running ??= Date.now();
+        state = await readLogs(ctx, state);
+        const figures = progressFigures(state, samples);
+        if (figures) {
+          samples = [...samples, { atMs: Date.now(), bytesDone: figures.bytesDone }].filter(
+            (x) => x.atMs >= Date.now() - RATE_WINDOW_MS,
+          );
+          const message = progressMessage(state, samples);
+          if (message && message !== lastMessage) {
+            lastMessage = message;
+            const f = progressFigures(state, samples);
+            ctx.emit({ type: 'progress', step: 'copy', message, files: state.files, ...f });
+          }
+        }
+      }
+
+      if (phase === 'Failed') throw new StepProblem(failureText(current, state));
+      if (phase === 'Succeeded') {
+        if (!state.verifyOk) state = readCopyLog(state, await ctx.cluster.readPodLog(ns, name, { tailLines: 200 }));
+        if (!state.verifyOk) throw new StepProblem(`copy pod ${name} exited without confirming the verification`);
+        ctx.emit({ type: 'info', step: 'copy', message: state.verifyOk });
+        break;
+      }
+      if (running !== undefined && Date.now() - running > ctx.req.timeouts.copyMs) {
+        throw new TimeoutProblem(`copy pod ${name} to finish`, ctx.req.timeouts.copyMs, lastMessage || undefined);
+      }
+      await sleep(POLL_MS, ctx.signal);
+    }
+
+    const pv = targetPvName(ctx.observed);
+    if (!pv) throw new StepProblem('the target PV is unknown');
+    await ctx.updateJournal((cur) => ({
+      ...cur,
+      copy: {
+        totalBytes: state.totalBytes,
+        files: state.files,
+        verify: cur.request.verify,
+        verifiedAt: ctx.now().toISOString(),
+      },
+    }));
+    await ctx.cluster.patchPv(pv, copiedPatch(j.migrationId));
+  },
+};

@@ -1,0 +1,47 @@
+// Step 1: refuse early, before anything changes, with a sentence the user can act on.
+import { PreflightError } from '../errors.js';
+import { podsUsingClaim, resolveOwners } from '../owners.js';
+import { evaluatePreflight, targetClassOf, type PreflightFacts } from '../preflight.js';
+import type { ClusterPort } from '../cluster.js';
+import type { MigrationRequest } from '../types.js';
+import type { Step } from '../step.js';
+
+export async function gatherPreflightFacts(req: MigrationRequest, cluster: ClusterPort): Promise<PreflightFacts> {
+  const claim = await cluster.getPvc(req.namespace, req.claim);
+  const volume = claim?.spec?.volumeName;
+  const className = targetClassOf(req, claim);
+  const [sourcePv, storageClass, pods, replicaSets, jobs, hpas, templateOwners] = await Promise.all([
+    volume ? cluster.getPv(volume) : Promise.resolve(undefined),
+    className ? cluster.getStorageClass(className) : Promise.resolve(undefined),
+    cluster.listPods(req.namespace),
+    cluster.listReplicaSets(req.namespace),
+    cluster.listJobs(req.namespace),
+    cluster.listHpas(req.namespace),
+    cluster.listTemplateOwners(req.namespace, req.claim),
+  ]);
+  const using = podsUsingClaim(pods, req.claim);
+  return {
+    claim,
+    sourcePv,
+    storageClass,
+    podsUsingClaim: using,
+    resolution: resolveOwners(using, replicaSets, jobs),
+    templateOwners,
+    hpas,
+  };
+}
+
+export const preflight: Step = {
+  id: 'preflight',
+  title: 'Preflight: claim Bound, target class and size, who uses the claim',
+  checkOnly: true,
+  // Once the journal exists, the claim may legitimately be gone or scaled down: checks ran then.
+  isDone: (o) => o.journal !== undefined,
+  async run(ctx) {
+    const facts = await gatherPreflightFacts(ctx.req, ctx.cluster);
+    const result = evaluatePreflight(ctx.req, facts);
+    if (result.problems.length > 0) throw new PreflightError(result.problems.join('; '), ctx.req.commands.resume);
+    for (const w of result.warnings) ctx.emit({ type: 'warning', step: 'preflight', message: w });
+    ctx.preflight = result;
+  },
+};

@@ -1,0 +1,64 @@
+// The copy pod's manifest: pure, so the plan (--dry-run) shows exactly what is created and tests
+// check it. No @kubernetes/client-node import here; the core's plan uses it.
+import type { CopyOptions, Labels, NodeSelector, Pod, VerifyMode } from '../core/types.js';
+import { copyScript } from './copy-script.js';
+
+export const COPY_CONTAINER = 'copy';
+
+export interface CopyPodSpec {
+  name: string;
+  namespace: string;
+  labels: Labels;
+  sourceClaim: string;
+  targetClaim: string;
+  /** The source PV's required node affinity: a local/hostPath volume is only reachable there. */
+  sourceNodeAffinity?: NodeSelector;
+  copy: CopyOptions;
+  verify: VerifyMode;
+}
+
+export function buildCopyPod(s: CopyPodSpec): Pod {
+  const spec: Record<string, unknown> = {
+    restartPolicy: 'Never',
+    automountServiceAccountToken: false,
+    enableServiceLinks: false,
+    terminationGracePeriodSeconds: 10,
+    // Root, so every file is readable and ownership can be restored (crane#213: a non-root
+    // copier silently skips what it cannot read).
+    securityContext: { runAsUser: 0, runAsGroup: 0 },
+    containers: [
+      {
+        name: COPY_CONTAINER,
+        image: s.copy.image,
+        imagePullPolicy: s.copy.imagePullPolicy,
+        command: ['bash', '-c', copyScript(s.verify)],
+        securityContext: { runAsUser: 0, runAsGroup: 0, allowPrivilegeEscalation: false },
+        volumeMounts: [
+          { name: 'src', mountPath: '/src', readOnly: true },
+          { name: 'dst', mountPath: '/dst' },
+        ],
+      },
+    ],
+    volumes: [
+      { name: 'src', persistentVolumeClaim: { claimName: s.sourceClaim, readOnly: true } },
+      { name: 'dst', persistentVolumeClaim: { claimName: s.targetClaim } },
+    ],
+  };
+  if (s.sourceNodeAffinity && s.sourceNodeAffinity.nodeSelectorTerms.length > 0) {
+    spec.affinity = {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: JSON.parse(JSON.stringify(s.sourceNodeAffinity.nodeSelectorTerms)) as unknown,
+        },
+      },
+    };
+  }
+  if (s.copy.tolerations.length > 0) spec.tolerations = s.copy.tolerations.map((t) => ({ ...t }));
+  if (Object.keys(s.copy.nodeSelector).length > 0) spec.nodeSelector = { ...s.copy.nodeSelector };
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: s.name, namespace: s.namespace, labels: { ...s.labels } },
+    spec,
+  };
+}

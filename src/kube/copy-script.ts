@@ -1,0 +1,83 @@
+// The shell program the copy pod runs. GNU tar, not rsync: the first full copy of many small files
+// is what tar does fastest (korb#193), and it keeps owners, modes, times, links, sparse files,
+// xattrs and ACLs. Every failure exits non-zero with a `PVMOVE error ...` line (crane#213: a copy
+// that cannot read a file must fail loudly). Lines starting with `PVMOVE ` are the protocol the
+// CLI reads from the pod's log (see src/core/progress.ts).
+import type { VerifyMode } from '../core/types.js';
+
+/** Exit codes of the copy pod, reported back in failure messages. */
+export const COPY_EXIT = {
+  unreadable: 2,
+  insufficientSpace: 3,
+  tarFailed: 4,
+  missingTools: 5,
+  verifyFailed: 6,
+} as const;
+
+/** Progress lines to aim for over the whole copy: enough for a smooth bar, few enough for the log. */
+const TARGET_CHECKPOINTS = 400;
+
+export function copyScript(verify: VerifyMode): string {
+  return `set -euo pipefail
+export LC_ALL=C
+say() { printf 'PVMOVE %s\\n' "$*"; }
+die() { local code=$1; shift; say "error $*"; exit "$code"; }
+
+tar --version 2>/dev/null | head -n1 | grep -q 'GNU tar' || die ${COPY_EXIT.missingTools} "missing-tools the image needs GNU tar, find, du, df and sha256sum"
+
+# A fresh ext4 target has lost+found; it is not data, so it is left out of the comparison unless
+# the source has one too.
+prune=""
+if [ -d /dst/lost+found ] && [ ! -e /src/lost+found ]; then prune="lost+found"; fi
+
+# stats DIR PRUNE -> "entries bytes-of-regular-files"
+stats() {
+  (cd "$1" && if [ -n "$2" ]; then find . -xdev -mindepth 1 -path "./$2" -prune -o -printf '%y %s\\n'; else find . -xdev -mindepth 1 -printf '%y %s\\n'; fi) \\
+    | awk '{n++; if ($1 == "f") b += $2} END {printf "%.0f %.0f\\n", n, b}'
+}
+
+# Measure before copying: the progress total, and whether the data fits (fail before any claim is deleted).
+find /src -xdev -mindepth 1 -printf '%y %s\\n' > /tmp/src.stat || die ${COPY_EXIT.unreadable} "unreadable cannot list every directory of the source volume"
+read -r files total blocks < <(awk '{n++; if ($1 == "f") {b += $2; k += 1 + int(($2 + 511) / 512)} else k += 1} END {printf "%.0f %.0f %.0f\\n", n, b, k}' /tmp/src.stat)
+used=$(du -sxB1 /src | cut -f1)
+dst_used=$(du -sxB1 /dst | cut -f1)
+avail=$(df -B1 --output=avail /dst | tail -n1 | tr -d ' ')
+room=$((avail + dst_used))
+records=$(( (blocks + 2) / 20 + 1 ))
+every=$(( records / ${TARGET_CHECKPOINTS} ))
+if [ "$every" -lt 1 ]; then every=1; fi
+say "total_bytes=$total files=$files used_bytes=$used archive_records=$records checkpoint_records=$every target_room=$room"
+if [ "$used" -gt "$room" ]; then die ${COPY_EXIT.insufficientSpace} "insufficient-space the data uses $used bytes but the target volume has room for $room"; fi
+
+say "copy started"
+if ! tar --create --file=- --directory=/src --numeric-owner --acls --xattrs --xattrs-include='*' --sparse --one-file-system \\
+      --checkpoint="$every" --checkpoint-action="echo=PVMOVE progress checkpoint=%u" . \\
+    | tar --extract --file=- --directory=/dst --numeric-owner --same-owner --preserve-permissions --acls --xattrs --xattrs-include='*'; then
+  die ${COPY_EXIT.tarFailed} "tar-failed tar reported errors while copying (see the tar lines above)"
+fi
+say "copy done"
+${verifyBlock(verify)}
+`;
+}
+
+function verifyBlock(verify: VerifyMode): string {
+  if (verify === 'none') return `say "verify skipped mode=none"`;
+  const count = `read -r sn sb < <(stats /src "")
+read -r dn db < <(stats /dst "$prune")
+if [ "$sn" != "$dn" ] || [ "$sb" != "$db" ]; then
+  die ${COPY_EXIT.verifyFailed} "verify-failed source has $sn entries and $sb bytes, target has $dn entries and $db bytes"
+fi`;
+  if (verify === 'count') return `${count}\nsay "verify ok mode=count files=$sn bytes=$sb"`;
+  return `${count}
+sums() {
+  (cd "$1" && if [ -n "$2" ]; then find . -xdev -path "./$2" -prune -o -type f -print0; else find . -xdev -type f -print0; fi) \\
+    | sort -z | (cd "$1" && xargs -0 -r sha256sum --)
+}
+sums /src "" > /tmp/src.sha
+sums /dst "$prune" > /tmp/dst.sha
+if ! cmp -s /tmp/src.sha /tmp/dst.sha; then
+  diff /tmp/src.sha /tmp/dst.sha | head -n 10 >&2 || true
+  die ${COPY_EXIT.verifyFailed} "verify-failed sha256 of some files differ (see the diff above)"
+fi
+say "verify ok mode=checksum files=$sn bytes=$sb"`;
+}
