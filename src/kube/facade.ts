@@ -1,0 +1,348 @@
+// The cluster facade: ClusterPort (src/core/cluster.ts) over @kubernetes/client-node. Every call is
+// named in its error ("patch PersistentVolume pvc-123: 403 ..."), transient failures are retried,
+// and client objects are handed to the core as plain shapes.
+import {
+  AppsV1Api,
+  AutoscalingV2Api,
+  BatchV1Api,
+  CoreV1Api,
+  PatchStrategy,
+  StorageV1Api,
+  setHeaderOptions,
+  type KubeConfig,
+  type V1ConfigMap,
+  type V1PodSpec,
+} from '@kubernetes/client-node';
+import type { ClusterPort, StoredJournal, WaitOptions } from '../core/cluster.js';
+import { JOURNAL_KEY, LABEL_PREFIX } from '../core/defaults.js';
+import { ConflictProblem, StepProblem } from '../core/errors.js';
+import { parseJournal, serializeJournal, type Journal } from '../core/journal.js';
+import { podMountsClaim } from '../core/owners.js';
+import type { Hpa, Labels, OwnerId, OwnerState, Pod, Pv, Pvc, StorageClass, Workload } from '../core/types.js';
+import { isConflict, isNotFound, isTransient, KubeApiError } from './errors.js';
+import { sleep, waitFor } from './wait.js';
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+/** Client objects are classes with Date fields; the core wants plain shapes. */
+const plain = <T>(obj: unknown): T => obj as T;
+
+function templateMounts(spec: V1PodSpec | undefined, claim: string): boolean {
+  return podMountsClaim({ metadata: {}, spec: plain<Pod['spec']>(spec) }, claim);
+}
+
+export class KubeCluster implements ClusterPort {
+  private readonly core: CoreV1Api;
+  private readonly apps: AppsV1Api;
+  private readonly batch: BatchV1Api;
+  private readonly autoscaling: AutoscalingV2Api;
+  private readonly storage: StorageV1Api;
+
+  constructor(kc: KubeConfig) {
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.apps = kc.makeApiClient(AppsV1Api);
+    this.batch = kc.makeApiClient(BatchV1Api);
+    this.autoscaling = kc.makeApiClient(AutoscalingV2Api);
+    this.storage = kc.makeApiClient(StorageV1Api);
+  }
+
+  /** Runs an API call, retrying transient errors, and names it in any error. */
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (attempt < 4 && isTransient(err)) {
+          await sleep(500 * 2 ** attempt);
+          continue;
+        }
+        throw new KubeApiError(what, err);
+      }
+    }
+  }
+
+  /** A read that maps 404 to undefined. */
+  private async get<T>(what: string, fn: () => Promise<unknown>): Promise<T | undefined> {
+    try {
+      return plain<T>(await this.call(what, fn));
+    } catch (err) {
+      if (err instanceof KubeApiError && err.code === 404) return undefined;
+      throw err;
+    }
+  }
+
+  // --- journal -------------------------------------------------------------------------------
+
+  private toStored(cm: V1ConfigMap): StoredJournal {
+    const text = cm.data?.[JOURNAL_KEY];
+    if (text === undefined) throw new StepProblem(`ConfigMap ${cm.metadata?.name} has no ${JOURNAL_KEY}`);
+    return { journal: parseJournal(text), resourceVersion: cm.metadata?.resourceVersion ?? '' };
+  }
+
+  private journalConfigMap(namespace: string, name: string, labels: Labels, journal: Journal, rv?: string): V1ConfigMap {
+    return {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name,
+        namespace,
+        labels,
+        annotations: { [`${LABEL_PREFIX}/schema-version`]: String(journal.schemaVersion) },
+        ...(rv ? { resourceVersion: rv } : {}),
+      },
+      data: { [JOURNAL_KEY]: serializeJournal(journal) },
+    };
+  }
+
+  async readJournal(namespace: string, name: string): Promise<StoredJournal | undefined> {
+    const cm = await this.get<V1ConfigMap>(`get ConfigMap ${namespace}/${name}`, () =>
+      this.core.readNamespacedConfigMap({ name, namespace }),
+    );
+    return cm ? this.toStored(cm) : undefined;
+  }
+
+  async createJournal(namespace: string, name: string, labels: Labels, journal: Journal): Promise<StoredJournal> {
+    try {
+      const cm = await this.core.createNamespacedConfigMap({
+        namespace,
+        body: this.journalConfigMap(namespace, name, labels, journal),
+      });
+      return this.toStored(cm);
+    } catch (err) {
+      // Another run created it first: one migration per claim (invariant 9).
+      if (isConflict(err)) throw new StepProblem(`journal ${namespace}/${name} was created by another run at the same time`);
+      throw new KubeApiError(`create ConfigMap ${namespace}/${name}`, err);
+    }
+  }
+
+  async replaceJournal(namespace: string, name: string, journal: Journal, resourceVersion: string): Promise<StoredJournal> {
+    const current = await this.core.readNamespacedConfigMap({ name, namespace }).catch((err: unknown) => {
+      throw new KubeApiError(`get ConfigMap ${namespace}/${name}`, err);
+    });
+    const labels = current.metadata?.labels ?? {};
+    try {
+      const cm = await this.core.replaceNamespacedConfigMap({
+        name,
+        namespace,
+        body: this.journalConfigMap(namespace, name, labels, journal, resourceVersion),
+      });
+      return this.toStored(cm);
+    } catch (err) {
+      if (isConflict(err)) throw new ConflictProblem(`journal ${namespace}/${name}`);
+      throw new KubeApiError(`update ConfigMap ${namespace}/${name}`, err);
+    }
+  }
+
+  async deleteJournal(namespace: string, name: string): Promise<void> {
+    await this.deleteIgnoringMissing(`delete ConfigMap ${namespace}/${name}`, () =>
+      this.core.deleteNamespacedConfigMap({ name, namespace }),
+    );
+  }
+
+  // --- reads -----------------------------------------------------------------------------------
+
+  getPvc(namespace: string, name: string): Promise<Pvc | undefined> {
+    return this.get(`get PersistentVolumeClaim ${namespace}/${name}`, () =>
+      this.core.readNamespacedPersistentVolumeClaim({ name, namespace }),
+    );
+  }
+
+  getPv(name: string): Promise<Pv | undefined> {
+    return this.get(`get PersistentVolume ${name}`, () => this.core.readPersistentVolume({ name }));
+  }
+
+  getPod(namespace: string, name: string): Promise<Pod | undefined> {
+    return this.get(`get Pod ${namespace}/${name}`, () => this.core.readNamespacedPod({ name, namespace }));
+  }
+
+  getStorageClass(name: string): Promise<StorageClass | undefined> {
+    return this.get(`get StorageClass ${name}`, () => this.storage.readStorageClass({ name }));
+  }
+
+  async listPods(namespace: string): Promise<Pod[]> {
+    const list = await this.call(`list Pods in ${namespace}`, () => this.core.listNamespacedPod({ namespace }));
+    return plain<Pod[]>(list.items);
+  }
+
+  async listReplicaSets(namespace: string): Promise<Workload[]> {
+    const list = await this.call(`list ReplicaSets in ${namespace}`, () => this.apps.listNamespacedReplicaSet({ namespace }));
+    return list.items.map((i) => ({ kind: 'ReplicaSet', metadata: plain<Workload['metadata']>(i.metadata ?? {}) }));
+  }
+
+  async listJobs(namespace: string): Promise<Workload[]> {
+    const list = await this.call(`list Jobs in ${namespace}`, () => this.batch.listNamespacedJob({ namespace }));
+    return list.items.map((i) => ({ kind: 'Job', metadata: plain<Workload['metadata']>(i.metadata ?? {}) }));
+  }
+
+  async listHpas(namespace: string): Promise<Hpa[]> {
+    const list = await this.call(`list HorizontalPodAutoscalers in ${namespace}`, () =>
+      this.autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace }),
+    );
+    return plain<Hpa[]>(list.items);
+  }
+
+  async listTemplateOwners(namespace: string, claim: string): Promise<OwnerId[]> {
+    const [deployments, statefulSets, cronJobs] = await Promise.all([
+      this.call(`list Deployments in ${namespace}`, () => this.apps.listNamespacedDeployment({ namespace })),
+      this.call(`list StatefulSets in ${namespace}`, () => this.apps.listNamespacedStatefulSet({ namespace })),
+      this.call(`list CronJobs in ${namespace}`, () => this.batch.listNamespacedCronJob({ namespace })),
+    ]);
+    const out: OwnerId[] = [];
+    // Only those that could start a pod during the move: replicas > 0, or a CronJob not suspended.
+    for (const d of deployments.items) {
+      if ((d.spec?.replicas ?? 1) > 0 && templateMounts(d.spec?.template.spec, claim)) {
+        out.push({ kind: 'Deployment', name: d.metadata?.name ?? '' });
+      }
+    }
+    for (const s of statefulSets.items) {
+      if ((s.spec?.replicas ?? 1) > 0 && templateMounts(s.spec?.template.spec, claim)) {
+        out.push({ kind: 'StatefulSet', name: s.metadata?.name ?? '' });
+      }
+    }
+    for (const c of cronJobs.items) {
+      if (!c.spec?.suspend && templateMounts(c.spec?.jobTemplate.spec?.template.spec, claim)) {
+        out.push({ kind: 'CronJob', name: c.metadata?.name ?? '' });
+      }
+    }
+    return out;
+  }
+
+  async getOwnerState(namespace: string, owner: OwnerId): Promise<OwnerState> {
+    const { kind, name } = owner;
+    const what = `get ${kind} ${namespace}/${name}`;
+    const args = { name, namespace };
+    type Scalable = { spec?: { replicas?: number }; status?: { readyReplicas?: number } };
+    type Suspendable = { spec?: { suspend?: boolean } };
+    const scalable = (o: Scalable | undefined): OwnerState =>
+      o
+        ? { kind, name, exists: true, replicas: o.spec?.replicas ?? 1, readyReplicas: o.status?.readyReplicas ?? 0 }
+        : { kind, name, exists: false };
+    const suspendable = (o: Suspendable | undefined): OwnerState =>
+      o ? { kind, name, exists: true, suspend: o.spec?.suspend ?? false } : { kind, name, exists: false };
+    switch (kind) {
+      case 'Deployment':
+        return scalable(await this.get<Scalable>(what, () => this.apps.readNamespacedDeployment(args)));
+      case 'StatefulSet':
+        return scalable(await this.get<Scalable>(what, () => this.apps.readNamespacedStatefulSet(args)));
+      case 'ReplicaSet':
+        return scalable(await this.get<Scalable>(what, () => this.apps.readNamespacedReplicaSet(args)));
+      case 'ReplicationController':
+        return scalable(await this.get<Scalable>(what, () => this.core.readNamespacedReplicationController(args)));
+      case 'Job':
+        return suspendable(await this.get<Suspendable>(what, () => this.batch.readNamespacedJob(args)));
+      case 'CronJob':
+        return suspendable(await this.get<Suspendable>(what, () => this.batch.readNamespacedCronJob(args)));
+    }
+  }
+
+  // --- writes ----------------------------------------------------------------------------------
+
+  async scaleOwner(namespace: string, owner: OwnerId, replicas: number): Promise<void> {
+    const req = { name: owner.name, namespace, body: { spec: { replicas } } };
+    const what = `scale ${owner.kind} ${namespace}/${owner.name} to ${replicas}`;
+    switch (owner.kind) {
+      case 'Deployment':
+        await this.call(what, () => this.apps.patchNamespacedDeploymentScale(req, mergePatch));
+        return;
+      case 'StatefulSet':
+        await this.call(what, () => this.apps.patchNamespacedStatefulSetScale(req, mergePatch));
+        return;
+      case 'ReplicaSet':
+        await this.call(what, () => this.apps.patchNamespacedReplicaSetScale(req, mergePatch));
+        return;
+      case 'ReplicationController':
+        await this.call(what, () => this.core.patchNamespacedReplicationControllerScale(req, mergePatch));
+        return;
+      default:
+        throw new StepProblem(`${owner.kind} ${owner.name} cannot be scaled`);
+    }
+  }
+
+  async setSuspend(namespace: string, owner: OwnerId, suspend: boolean): Promise<void> {
+    const req = { name: owner.name, namespace, body: { spec: { suspend } } };
+    const what = `set suspend=${suspend} on ${owner.kind} ${namespace}/${owner.name}`;
+    if (owner.kind === 'Job') await this.call(what, () => this.batch.patchNamespacedJob(req, mergePatch));
+    else if (owner.kind === 'CronJob') await this.call(what, () => this.batch.patchNamespacedCronJob(req, mergePatch));
+    else throw new StepProblem(`${owner.kind} ${owner.name} cannot be suspended`);
+  }
+
+  async createPvc(pvc: Pvc): Promise<Pvc> {
+    const namespace = pvc.metadata.namespace ?? '';
+    const what = `create PersistentVolumeClaim ${namespace}/${pvc.metadata.name}`;
+    try {
+      return plain<Pvc>(
+        await this.core.createNamespacedPersistentVolumeClaim({ namespace, body: plain(pvc) }),
+      );
+    } catch (err) {
+      if (isConflict(err)) throw new StepProblem(`${what}: it already exists`);
+      throw new KubeApiError(what, err);
+    }
+  }
+
+  async deletePvc(namespace: string, name: string, uid?: string): Promise<void> {
+    const what = `delete PersistentVolumeClaim ${namespace}/${name}`;
+    try {
+      await this.core.deleteNamespacedPersistentVolumeClaim({
+        name,
+        namespace,
+        ...(uid ? { body: { preconditions: { uid } } } : {}),
+      });
+    } catch (err) {
+      if (isNotFound(err)) return;
+      // The uid precondition failed: the name now belongs to another claim; leave it alone.
+      if (isConflict(err)) throw new StepProblem(`${what}: the claim was replaced by another one (uid differs)`);
+      throw new KubeApiError(what, err);
+    }
+  }
+
+  async createPod(pod: Pod): Promise<Pod> {
+    const namespace = pod.metadata.namespace ?? '';
+    const what = `create Pod ${namespace}/${pod.metadata.name}`;
+    try {
+      return plain<Pod>(await this.core.createNamespacedPod({ namespace, body: plain(pod) }));
+    } catch (err) {
+      if (isConflict(err)) throw new StepProblem(`${what}: it already exists`);
+      throw new KubeApiError(what, err);
+    }
+  }
+
+  async deletePod(namespace: string, name: string): Promise<void> {
+    await this.deleteIgnoringMissing(`delete Pod ${namespace}/${name}`, () =>
+      this.core.deleteNamespacedPod({ name, namespace }),
+    );
+  }
+
+  async patchPv(name: string, patch: object): Promise<Pv> {
+    return plain<Pv>(
+      await this.call(`patch PersistentVolume ${name}`, () => this.core.patchPersistentVolume({ name, body: patch }, mergePatch)),
+    );
+  }
+
+  async deletePv(name: string): Promise<void> {
+    await this.deleteIgnoringMissing(`delete PersistentVolume ${name}`, () => this.core.deletePersistentVolume({ name }));
+  }
+
+  async readPodLog(
+    namespace: string,
+    name: string,
+    opts: { limitBytes?: number; tailLines?: number; container?: string },
+  ): Promise<string> {
+    return this.call(`read log of Pod ${namespace}/${name}`, () =>
+      this.core.readNamespacedPodLog({ name, namespace, ...opts }),
+    );
+  }
+
+  waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, opts?: WaitOptions): Promise<T> {
+    return waitFor(what, timeoutMs, probe, opts);
+  }
+
+  private async deleteIgnoringMissing(what: string, fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await this.call(what, fn);
+    } catch (err) {
+      if (err instanceof KubeApiError && err.code === 404) return;
+      throw err;
+    }
+  }
+}
+
