@@ -23,7 +23,7 @@ export abstract class PvmoveError extends Error {
   readonly next: string | undefined;
 
   constructor(message: string, next?: string) {
-    super(next ? `${oneLine(message)} ${next}` : oneLine(message));
+    super(next ? `${withStop(message)} ${next}` : oneLine(message));
     this.next = next;
   }
 }
@@ -100,6 +100,11 @@ export function exitCodeOf(err: unknown): number {
 
 export function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+function withStop(text: string): string {
+  const t = oneLine(text);
+  return /[.!?]$/.test(t) ? t : `${t}.`;
 }
 
 function trimDot(text: string): string {

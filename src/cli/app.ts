@@ -1,0 +1,51 @@
+// The command line: yargs with explicit .command() modules (no commandDir: it breaks bundling).
+// Parses, dispatches to a command, and lets errors travel to main.ts, which picks the exit code.
+import yargs from 'yargs';
+import { describe, exitCodeOf, UsageError } from '../core/errors.js';
+import { Reported } from './reported.js';
+import { errorStatus } from './render/status.js';
+import { VERSION } from '../version.js';
+import { cleanupCommand, runCleanupCommand } from './commands/cleanup.js';
+import { moveCommand, runMove } from './commands/move.js';
+import type { Io } from './render/types.js';
+import type { CleanupArgv, MoveArgv } from './request.js';
+
+export async function runCli(args: string[], io: Io): Promise<void> {
+  let work: Promise<void> | undefined;
+  const parser = yargs(args)
+    .scriptName('kubectl pvmove')
+    .usage(
+      'kubectl pvmove <claim> [--to-class CLASS] [--size SIZE] [-n NS]\n\n' +
+        "Moves a PersistentVolumeClaim's data to a new PersistentVolume (another StorageClass and/or a bigger\n" +
+        'size) while keeping the claim name. Safe to re-run: the same command resumes after any failure.',
+    )
+    .command({ ...moveCommand, handler: (a) => void (work = runMove(a as MoveArgv, io)) })
+    .command({ ...cleanupCommand, handler: (a) => void (work = runCleanupCommand(a as CleanupArgv, io)) })
+    .version(VERSION)
+    .help()
+    .alias('h', 'help')
+    .strict()
+    .wrap(Math.min(120, process.stdout.columns ?? 100))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw err instanceof Error && !msg ? err : new UsageError(msg ?? String(err));
+    });
+  try {
+    await parser.parseAsync();
+    if (work) await work;
+  } catch (err) {
+    // Errors before a renderer exists (flags, kubeconfig) still reach -o json consumers.
+    if (!(err instanceof Reported) && wantsJson(args)) {
+      io.stdout.write(
+        `${JSON.stringify({ time: new Date().toISOString(), type: 'error', status: errorStatus(err), message: describe(err), exitCode: exitCodeOf(err) })}\n`,
+      );
+      io.stderr.write(`${describe(err)}\n`);
+      throw new Reported(err);
+    }
+    throw err;
+  }
+}
+
+export function wantsJson(args: string[]): boolean {
+  return args.some((a, i) => a === '-ojson' || a === '--output=json' || a === '-o=json' || ((a === '-o' || a === '--output') && args[i + 1] === 'json'));
+}

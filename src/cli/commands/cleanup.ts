@@ -1,0 +1,53 @@
+// `kubectl pvmove cleanup <claim>`: after a finished migration, release the retained source PV and
+// delete the journal. Refuses anything else.
+import type { Argv, CommandModule } from 'yargs';
+import { prepareCleanup, runCleanup } from '../../core/cleanup.js';
+import { UsageError } from '../../core/errors.js';
+import { confirm, isInteractive } from '../confirm.js';
+import { withKubeFlags } from '../flags.js';
+import { createRenderer } from '../render/index.js';
+import type { Io } from '../render/types.js';
+import { completeCleanupRequest, type CleanupArgv } from '../request.js';
+import { Reported } from '../reported.js';
+import type { Connection } from '../../kube/connect.js';
+
+export async function runCleanupCommand(argv: CleanupArgv, io: Io): Promise<void> {
+  const { connect } = await import('../../kube/connect.js');
+  let connection: Connection | undefined;
+  const kube = { context: argv.context, kubeconfig: argv.kubeconfig };
+  const { request: req, cli } = completeCleanupRequest(argv, () => (connection ??= connect(kube)).namespace);
+  connection ??= connect(kube);
+  const renderer = await createRenderer(cli.output, io);
+  try {
+    const target = await prepareCleanup(req, connection.cluster);
+    if (cli.output !== 'json' && isInteractive(io) && !cli.yes) {
+      io.stdout.write(
+        `Migration ${target.migrationId} of ${req.namespace}/${req.claim} is finished; the claim is on PV ${target.targetPv}.\n` +
+          `Cleanup releases the old PV ${target.sourcePv} (original reclaim policy ${target.sourcePolicy}) and deletes the journal.\n`,
+      );
+      if (!(await confirm(io, `Delete PV ${target.sourcePv}?`))) {
+        throw new UsageError('not confirmed; nothing was changed', `Run \`${req.commands.cleanup}\` again, or add --yes.`);
+      }
+    }
+    renderer.begin([
+      { id: 'delete-source-pv', title: `Release source PV ${target.sourcePv}` },
+      { id: 'delete-journal', title: 'Delete the journal' },
+    ]);
+    await runCleanup(req, connection.cluster, renderer.emit, target);
+    await renderer.end();
+  } catch (err) {
+    await renderer.end(err);
+    throw new Reported(err);
+  }
+}
+
+export const cleanupCommand: CommandModule<object, CleanupArgv> = {
+  command: 'cleanup [claim]',
+  describe: 'After a finished move: delete the retained source PV and the journal',
+  builder: (y: Argv) =>
+    withKubeFlags(y)
+      .positional('claim', { type: 'string', describe: 'Name of the moved PersistentVolumeClaim' })
+      .option('timeout-delete', { type: 'string', describe: 'Max wait for the PV to be deleted (default 5m)' })
+      .example('$0 cleanup data -n shop', 'Delete the old PV of claim shop/data') as unknown as Argv<CleanupArgv>,
+  handler: () => undefined, // replaced in app.ts, which owns the Io
+};

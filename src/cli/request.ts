@@ -1,0 +1,200 @@
+// argv -> typed request, in one place (kubectl's Complete/Validate). Every message is a sentence a
+// user can act on; nothing here talks to a cluster.
+import { commandsFor } from '../core/commands.js';
+import { DEFAULT_COPY, DEFAULT_TIMEOUTS } from '../core/defaults.js';
+import { parseDuration } from '../core/duration.js';
+import { UsageError } from '../core/errors.js';
+import { parseQuantityMilli } from '../core/quantity.js';
+import type { CleanupRequest, MigrationRequest, Timeouts, Toleration, VerifyMode } from '../core/types.js';
+
+export type OutputMode = 'auto' | 'tree' | 'plain' | 'json';
+
+/** The flags as yargs hands them over (all strings, so "10" is not turned into a number). */
+export interface MoveArgv {
+  claim?: string;
+  namespace?: string;
+  context?: string;
+  kubeconfig?: string;
+  toClass?: string;
+  size?: string;
+  dryRun?: boolean;
+  yes?: boolean;
+  output?: string;
+  verify?: string;
+  image?: string;
+  imagePullPolicy?: string;
+  copyToleration?: string[];
+  copyNodeSelector?: string[];
+  deletePods?: boolean;
+  ignoreHpa?: boolean;
+  timeoutBind?: string;
+  timeoutStart?: string;
+  timeoutCopy?: string;
+  timeoutScale?: string;
+  timeoutDelete?: string;
+  timeoutReady?: string;
+}
+
+export interface CleanupArgv {
+  claim?: string;
+  namespace?: string;
+  context?: string;
+  kubeconfig?: string;
+  yes?: boolean;
+  output?: string;
+  timeoutDelete?: string;
+}
+
+export interface CliOptions {
+  output: OutputMode;
+  yes: boolean;
+  dryRun: boolean;
+  kube: { context?: string; kubeconfig?: string };
+}
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
+const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
+const VERIFY_MODES: VerifyMode[] = ['count', 'checksum', 'none'];
+const OUTPUTS: OutputMode[] = ['auto', 'tree', 'plain', 'json'];
+
+function checkName(what: string, value: string, max: number, pattern: RegExp): void {
+  if (value.length > max || !pattern.test(value)) {
+    throw new UsageError(`${what} ${JSON.stringify(value)} is not a valid Kubernetes name`);
+  }
+}
+
+/** kubectl taint syntax: key[=value][:Effect], or "Exists" to tolerate every taint. */
+export function parseToleration(text: string): Toleration {
+  if (text === 'Exists') return { operator: 'Exists' };
+  const m = /^([A-Za-z0-9][-A-Za-z0-9_./]*)(?:=([^:]*))?(?::([A-Za-z]+))?$/.exec(text);
+  if (!m) {
+    throw new UsageError(`--copy-toleration ${JSON.stringify(text)} is not key[=value][:Effect]`);
+  }
+  const [, key, value, effect] = m;
+  if (effect !== undefined && !EFFECTS.includes(effect)) {
+    throw new UsageError(`--copy-toleration ${JSON.stringify(text)}: effect must be one of ${EFFECTS.join(', ')}`);
+  }
+  return {
+    key,
+    operator: value === undefined ? 'Exists' : 'Equal',
+    ...(value !== undefined ? { value } : {}),
+    ...(effect !== undefined ? { effect } : {}),
+  };
+}
+
+/** key=value pairs, repeated or comma-separated. */
+export function parseNodeSelector(items: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of items.flatMap((i) => i.split(',')).filter((p) => p.trim() !== '')) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--copy-node-selector ${JSON.stringify(pair)} is not key=value`);
+    out[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+function timeout(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const ms = parseDuration(value);
+  if (ms === undefined || ms <= 0) throw new UsageError(`--${flag} ${JSON.stringify(value)} is not a duration like 90s, 10m or 2h`);
+  return ms;
+}
+
+function outputMode(value: string | undefined): OutputMode {
+  const v = (value ?? 'auto') as OutputMode;
+  if (!OUTPUTS.includes(v)) throw new UsageError(`-o ${JSON.stringify(value)}: use one of ${OUTPUTS.join(', ')}`);
+  return v;
+}
+
+function kubeArgs(a: { context?: string; kubeconfig?: string }): string[] {
+  return [...(a.context ? ['--context', a.context] : []), ...(a.kubeconfig ? ['--kubeconfig', a.kubeconfig] : [])];
+}
+
+function claimAndNamespace(
+  a: { claim?: string; namespace?: string },
+  contextNamespace: () => string,
+): { claim: string; namespace: string } {
+  const claim = a.claim ?? '';
+  if (!claim) throw new UsageError('name the PersistentVolumeClaim to move, e.g. `kubectl pvmove data --to-class fast`');
+  checkName('claim', claim, 253, DNS_SUBDOMAIN);
+  if (a.namespace !== undefined) checkName('namespace', a.namespace, 63, DNS_LABEL);
+  return { claim, namespace: a.namespace ?? contextNamespace() };
+}
+
+/**
+ * Validates the flags and builds the request. `contextNamespace` is only called once the flags are
+ * valid: it reads the kubeconfig, and a usage error should not depend on having one.
+ */
+export function completeMoveRequest(
+  a: MoveArgv,
+  contextNamespace: () => string,
+): { request: MigrationRequest; cli: CliOptions } {
+  if (!a.claim) throw new UsageError('name the PersistentVolumeClaim to move, e.g. `kubectl pvmove data --to-class fast`');
+  if (a.toClass === undefined && a.size === undefined) {
+    throw new UsageError('say where to move: pass --to-class CLASS, --size SIZE, or both');
+  }
+  if (a.toClass !== undefined) checkName('--to-class', a.toClass, 253, DNS_SUBDOMAIN);
+  if (a.size !== undefined) {
+    const milli = parseQuantityMilli(a.size);
+    if (milli === undefined || milli <= 0n) throw new UsageError(`--size ${JSON.stringify(a.size)} is not a size like 10Gi or 500Mi`);
+  }
+  const verify = (a.verify ?? 'count') as VerifyMode;
+  if (!VERIFY_MODES.includes(verify)) throw new UsageError(`--verify ${JSON.stringify(a.verify)}: use one of ${VERIFY_MODES.join(', ')}`);
+  const pull = a.imagePullPolicy ?? DEFAULT_COPY.imagePullPolicy;
+  if (!PULL_POLICIES.includes(pull)) throw new UsageError(`--image-pull-policy ${JSON.stringify(pull)}: use one of ${PULL_POLICIES.join(', ')}`);
+  const image = a.image ?? DEFAULT_COPY.image;
+  if (!image.trim() || /\s/.test(image)) throw new UsageError(`--image ${JSON.stringify(image)} is not an image reference`);
+  const output = outputMode(a.output);
+  const timeouts: Timeouts = {
+    bindMs: timeout('timeout-bind', a.timeoutBind, DEFAULT_TIMEOUTS.bindMs),
+    startMs: timeout('timeout-start', a.timeoutStart, DEFAULT_TIMEOUTS.startMs),
+    copyMs: timeout('timeout-copy', a.timeoutCopy, DEFAULT_TIMEOUTS.copyMs),
+    scaleMs: timeout('timeout-scale', a.timeoutScale, DEFAULT_TIMEOUTS.scaleMs),
+    deleteMs: timeout('timeout-delete', a.timeoutDelete, DEFAULT_TIMEOUTS.deleteMs),
+    readyMs: timeout('timeout-ready', a.timeoutReady, DEFAULT_TIMEOUTS.readyMs),
+  };
+  const tolerations = (a.copyToleration ?? []).map(parseToleration);
+  const nodeSelector = parseNodeSelector(a.copyNodeSelector ?? []);
+  const { claim, namespace } = claimAndNamespace(a, contextNamespace);
+  const request: MigrationRequest = {
+    namespace,
+    claim,
+    ...(a.toClass !== undefined ? { toClass: a.toClass } : {}),
+    ...(a.size !== undefined ? { size: a.size } : {}),
+    deletePods: a.deletePods ?? false,
+    ignoreHpa: a.ignoreHpa ?? false,
+    verify,
+    copy: { image, imagePullPolicy: pull, tolerations, nodeSelector },
+    timeouts,
+    commands: commandsFor({ claim, namespace, toClass: a.toClass, size: a.size, kubeArgs: kubeArgs(a) }),
+  };
+  return {
+    request,
+    cli: {
+      output,
+      yes: a.yes ?? false,
+      dryRun: a.dryRun ?? false,
+      kube: { context: a.context, kubeconfig: a.kubeconfig },
+    },
+  };
+}
+
+export function completeCleanupRequest(
+  a: CleanupArgv,
+  contextNamespace: () => string,
+): { request: CleanupRequest; cli: CliOptions } {
+  const output = outputMode(a.output);
+  const deleteMs = timeout('timeout-delete', a.timeoutDelete, DEFAULT_TIMEOUTS.deleteMs);
+  const { claim, namespace } = claimAndNamespace(a, contextNamespace);
+  return {
+    request: {
+      claim,
+      namespace,
+      timeouts: { deleteMs },
+      commands: commandsFor({ claim, namespace, kubeArgs: kubeArgs(a) }),
+    },
+    cli: { output, yes: a.yes ?? false, dryRun: false, kube: { context: a.context, kubeconfig: a.kubeconfig } },
+  };
+}
