@@ -32,10 +32,16 @@ function nameTaken(o: Observed): boolean {
 export const releaseClaims: Step = {
   id: 'release-claims',
   title: 'Delete the copy pod, then the temporary and the original claim',
-  isDone: (o) =>
-    o.copyPod === undefined &&
-    o.targetClaim === undefined &&
-    (o.claim === undefined || o.claim.spec?.volumeName === targetPvName(o)),
+  isDone: (o) => {
+    const pv = targetPvName(o);
+    return (
+      o.journal !== undefined &&
+      pv !== undefined &&
+      o.copyPod === undefined &&
+      o.targetClaim === undefined &&
+      (o.claim === undefined || o.claim.spec?.volumeName === pv)
+    );
+  },
   whyNotDone: (o) =>
     [o.copyPod && 'copy pod', o.targetClaim && 'target claim', o.claim && 'original claim']
       .filter(Boolean)
@@ -85,7 +91,9 @@ export const prebindTargetPv: Step = {
   holdInterrupt: true,
   isDone: (o) => {
     const ref = o.targetPv?.spec?.claimRef;
-    return finalClaimBound(o) || (ref?.name === o.journal?.claim.name && ref?.namespace === o.journal?.claim.namespace);
+    const claim = o.journal?.claim;
+    if (finalClaimBound(o)) return true;
+    return claim !== undefined && ref !== undefined && ref.name === claim.name && ref.namespace === claim.namespace;
   },
   whyNotDone: (o) => `target PV claimRef is ${JSON.stringify(o.targetPv?.spec?.claimRef ?? null)}`,
   async run(ctx) {
