@@ -1,0 +1,98 @@
+import { expect } from 'chai';
+import { DEFAULT_COPY, DEFAULT_IMAGE } from '../../src/core/defaults.js';
+import { buildCopyPod, type CopyPodSpec } from '../../src/kube/copy-pod.js';
+import { copyScript } from '../../src/kube/copy-script.js';
+
+const base: CopyPodSpec = {
+  name: 'pvmove-copy-data-m1',
+  namespace: 'shop',
+  labels: { 'pvmove.kubectl.io/migration-id': 'm1' },
+  sourceClaim: 'data',
+  targetClaim: 'data-pvmove-m1',
+  copy: { ...DEFAULT_COPY },
+  verify: 'count',
+};
+
+type PodSpecView = {
+  restartPolicy: string;
+  securityContext: { runAsUser: number };
+  containers: { image: string; imagePullPolicy: string; command: string[]; volumeMounts: unknown[] }[];
+  volumes: unknown[];
+  affinity?: unknown;
+  tolerations?: unknown;
+  nodeSelector?: unknown;
+};
+
+describe('copy pod manifest', () => {
+  it('mounts the source read-only at /src and the target at /dst, as root, never restarting', () => {
+    const pod = buildCopyPod(base);
+    const spec = pod.spec as unknown as PodSpecView;
+    expect(spec.restartPolicy).to.equal('Never');
+    expect(spec.securityContext.runAsUser).to.equal(0);
+    const c = spec.containers[0];
+    expect(c?.image).to.equal(DEFAULT_IMAGE);
+    expect(c?.imagePullPolicy).to.equal('IfNotPresent');
+    expect(c?.volumeMounts).to.deep.equal([
+      { name: 'src', mountPath: '/src', readOnly: true },
+      { name: 'dst', mountPath: '/dst' },
+    ]);
+    expect(spec.volumes).to.deep.equal([
+      { name: 'src', persistentVolumeClaim: { claimName: 'data', readOnly: true } },
+      { name: 'dst', persistentVolumeClaim: { claimName: 'data-pvmove-m1' } },
+    ]);
+    expect(spec).to.not.have.property('affinity');
+    expect(pod.metadata.labels).to.deep.equal({ 'pvmove.kubectl.io/migration-id': 'm1' });
+  });
+
+  it("copies the source PV's node affinity as a required node affinity", () => {
+    const terms = [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['node-1'] }] }];
+    const spec = buildCopyPod({ ...base, sourceNodeAffinity: { nodeSelectorTerms: terms } }).spec as unknown as PodSpecView;
+    expect(spec.affinity).to.deep.equal({
+      nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: terms } },
+    });
+  });
+
+  it('takes image, pull policy, tolerations and node selector from the options', () => {
+    const spec = buildCopyPod({
+      ...base,
+      copy: {
+        image: 'registry.local/tools:1',
+        imagePullPolicy: 'Never',
+        tolerations: [{ key: 'storage', operator: 'Exists', effect: 'NoSchedule' }],
+        nodeSelector: { disk: 'ssd' },
+      },
+    }).spec as unknown as PodSpecView;
+    expect(spec.containers[0]?.image).to.equal('registry.local/tools:1');
+    expect(spec.containers[0]?.imagePullPolicy).to.equal('Never');
+    expect(spec.tolerations).to.deep.equal([{ key: 'storage', operator: 'Exists', effect: 'NoSchedule' }]);
+    expect(spec.nodeSelector).to.deep.equal({ disk: 'ssd' });
+  });
+});
+
+describe('copy script', () => {
+  it('fails on any error in the tar pipeline and preserves everything', () => {
+    const s = copyScript('count');
+    expect(s).to.match(/^set -euo pipefail/);
+    for (const flag of ['--numeric-owner', '--acls', '--xattrs', "--xattrs-include='*'", '--sparse', '--one-file-system']) {
+      expect(s).to.include(flag);
+    }
+    expect(s).to.include('--same-owner --preserve-permissions');
+    expect(s).to.include('--checkpoint-action="echo=PVMOVE progress checkpoint=%u"');
+    expect(s).to.include('die 4 "tar-failed');
+  });
+
+  it('measures before copying and refuses when the data does not fit', () => {
+    const s = copyScript('count');
+    expect(s.indexOf('say "total_bytes=')).to.be.lessThan(s.indexOf('tar --create'));
+    expect(s).to.include('die 3 "insufficient-space');
+  });
+
+  it('verifies by count, checksum or not at all', () => {
+    expect(copyScript('count')).to.include('say "verify ok mode=count');
+    expect(copyScript('count')).to.not.include('sha256sum --');
+    expect(copyScript('checksum')).to.include('sha256sum --');
+    expect(copyScript('checksum')).to.include('say "verify ok mode=checksum');
+    expect(copyScript('none')).to.include('verify skipped');
+    expect(copyScript('none')).to.not.include('verify ok');
+  });
+});

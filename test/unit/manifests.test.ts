@@ -1,0 +1,92 @@
+import { expect } from 'chai';
+import {
+  buildRecreatedClaim,
+  buildTargetClaim,
+  filterAnnotations,
+  prebindPatch,
+  reclaimPolicyPatch,
+} from '../../src/core/manifests.js';
+import { pvc } from './fixtures.js';
+
+describe('manifests', () => {
+  it('builds the temporary target claim with the source access modes and volume mode', () => {
+    const t = buildTargetClaim({
+      original: pvc({ spec: { accessModes: ['ReadWriteOncePod'] } }),
+      name: 'data-pvmove-m1',
+      migrationId: 'm1',
+      storageClass: 'fast',
+      size: '2Gi',
+    });
+    expect(t.metadata.name).to.equal('data-pvmove-m1');
+    expect(t.metadata.namespace).to.equal('shop');
+    expect(t.metadata.labels).to.include({
+      'pvmove.kubectl.io/migration-id': 'm1',
+      'pvmove.kubectl.io/claim': 'data',
+      'app.kubernetes.io/managed-by': 'kubectl-pvmove',
+    });
+    expect(t.spec).to.deep.equal({
+      accessModes: ['ReadWriteOncePod'],
+      volumeMode: 'Filesystem',
+      storageClassName: 'fast',
+      resources: { requests: { storage: '2Gi' } },
+    });
+  });
+
+  it('drops binding and provisioner annotations but keeps the user ones and last-applied', () => {
+    const kept = filterAnnotations(pvc().metadata.annotations);
+    expect(Object.keys(kept).sort()).to.deep.equal([
+      'kubectl.kubernetes.io/last-applied-configuration',
+      'team.example.com/owner',
+    ]);
+    expect(filterAnnotations({ 'volume.beta.kubernetes.io/storage-class': 'old' })).to.deep.equal({});
+  });
+
+  it('re-creates the claim with original metadata, new class and size, bound by volumeName', () => {
+    const original = pvc({
+      spec: {
+        selector: { matchLabels: { disk: 'a' } },
+        dataSource: { kind: 'VolumeSnapshot', name: 'snap' },
+        dataSourceRef: { kind: 'VolumeSnapshot', name: 'snap' },
+        resources: { requests: { storage: '1Gi' }, limits: { storage: '3Gi' } },
+      },
+    });
+    const c = buildRecreatedClaim({ original, migrationId: 'm1', storageClass: 'fast', size: '2Gi', targetPv: 'pv-target' });
+    expect(c.metadata.name).to.equal('data');
+    expect(c.metadata.labels).to.deep.equal({ app: 'web' });
+    expect(c.metadata.annotations).to.deep.equal({
+      'kubectl.kubernetes.io/last-applied-configuration': '{"kind":"PersistentVolumeClaim"}',
+      'team.example.com/owner': 'shop',
+      'pvmove.kubectl.io/migration-id': 'm1',
+    });
+    expect(c.metadata.ownerReferences).to.deep.equal(original.metadata.ownerReferences);
+    expect(c.metadata).to.not.have.property('uid');
+    expect(c.metadata).to.not.have.property('finalizers');
+    expect(c.spec).to.deep.equal({
+      accessModes: ['ReadWriteOnce'],
+      volumeMode: 'Filesystem',
+      storageClassName: 'fast',
+      volumeName: 'pv-target',
+      resources: { requests: { storage: '2Gi' }, limits: { storage: '3Gi' } },
+    });
+    expect(c).to.not.have.property('status');
+  });
+
+  it('pre-binds with namespace and name and explicitly removes uid and resourceVersion', () => {
+    expect(prebindPatch('shop', 'data')).to.deep.equal({
+      spec: {
+        claimRef: {
+          apiVersion: 'v1',
+          kind: 'PersistentVolumeClaim',
+          namespace: 'shop',
+          name: 'data',
+          uid: null,
+          resourceVersion: null,
+        },
+      },
+    });
+  });
+
+  it('patches the reclaim policy only', () => {
+    expect(reclaimPolicyPatch('Retain')).to.deep.equal({ spec: { persistentVolumeReclaimPolicy: 'Retain' } });
+  });
+});
