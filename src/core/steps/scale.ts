@@ -17,7 +17,8 @@ export const scaleDown: Step = {
   id: 'scale-down',
   title: 'Scale owners to 0, suspend (Cron)Jobs, wait until no pod uses the claim',
   // After the swap the owners run again on the new volume: that is past this step, not undoing it.
-  isDone: (o) => finalClaimBound(o) || (ownersStopped(o) && o.podsUsingClaim.length === 0),
+  isDone: (o) =>
+    finalClaimBound(o) || (o.journal !== undefined && ownersStopped(o) && o.podsUsingClaim.length === 0),
   whyNotDone: (o) => `pods still using the claim: ${o.podsUsingClaim.map((p) => p.metadata.name).join(', ')}`,
   async run(ctx) {
     const j = needJournal(ctx);

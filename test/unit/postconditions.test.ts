@@ -1,0 +1,152 @@
+import { expect } from 'chai';
+import { ITINERARY, STEP_IDS } from '../../src/core/itinerary.js';
+import type { Step } from '../../src/core/step.js';
+import { journal, observed, pod, pv, pvc } from './fixtures.js';
+
+const step = (id: string): Step => {
+  const s = ITINERARY.find((x) => x.id === id);
+  if (!s) throw new Error(`no step ${id}`);
+  return s;
+};
+
+const copiedTarget = (over: Parameters<typeof pv>[1] = {}) =>
+  pv('pv-target', { persistentVolumeReclaimPolicy: 'Retain', ...over }, { 'pvmove.kubectl.io/copied': 'mabc1234' });
+const jWithTarget = (over = {}) =>
+  journal({
+    ...over,
+    original: { ...journal().original, targetPv: { name: 'pv-target', reclaimPolicy: 'Delete' } },
+  });
+const finalClaim = () => pvc({ metadata: { name: 'data', namespace: 'shop', uid: 'uid-new' }, spec: { volumeName: 'pv-target' } });
+
+describe('itinerary', () => {
+  it('lists the steps in order with stable ids', () => {
+    expect(STEP_IDS).to.deep.equal([
+      'preflight',
+      'record-journal',
+      'retain-source-pv',
+      'scale-down',
+      'create-target',
+      'retain-target-pv',
+      'copy',
+      'release-claims',
+      'prebind-target-pv',
+      'recreate-claim',
+      'restore-reclaim-policy',
+      'scale-up',
+      'finish',
+    ]);
+  });
+
+  it('considers nothing past preflight done on an untouched claim', () => {
+    const o = observed({ claim: pvc(), sourcePv: pv('pv-source'), podsUsingClaim: [pod('web-1', 'data')] });
+    expect(ITINERARY.filter((s) => s.isDone(o)).map((s) => s.id)).to.deep.equal([]);
+  });
+
+  it('considers every step done after a finished migration', () => {
+    const o = observed({
+      journal: jWithTarget({ phase: 'finished' }),
+      claim: finalClaim(),
+      sourcePv: pv('pv-source', { persistentVolumeReclaimPolicy: 'Retain' }),
+      targetPv: copiedTarget({ persistentVolumeReclaimPolicy: 'Delete', claimRef: { namespace: 'shop', name: 'data', uid: 'uid-new' } }),
+      podsUsingClaim: [pod('web-1', 'data')],
+      owners: [{ kind: 'Deployment', name: 'web', exists: true, replicas: 2, readyReplicas: 2 }],
+    });
+    o.sourcePv!.metadata.labels = { 'pvmove.kubectl.io/migrated-to': 'pv-target' };
+    expect(ITINERARY.filter((s) => !s.isDone(o)).map((s) => s.id)).to.deep.equal([]);
+  });
+});
+
+describe('postconditions', () => {
+  it('retain-source-pv holds only with Retain', () => {
+    expect(step('retain-source-pv').isDone(observed({ sourcePv: pv('pv-source') }))).to.equal(false);
+    expect(step('retain-source-pv').isDone(observed({ sourcePv: pv('pv-source', { persistentVolumeReclaimPolicy: 'Retain' }) }))).to.equal(true);
+  });
+
+  it('scale-down needs owners at 0 and no pod on the claim', () => {
+    const j = journal();
+    const stopped = [{ kind: 'Deployment' as const, name: 'web', exists: true, replicas: 0, readyReplicas: 0 }];
+    const running = [{ kind: 'Deployment' as const, name: 'web', exists: true, replicas: 2, readyReplicas: 2 }];
+    const s = step('scale-down');
+    expect(s.isDone(observed({ journal: j, claim: pvc(), owners: running }))).to.equal(false);
+    expect(s.isDone(observed({ journal: j, claim: pvc(), owners: stopped, podsUsingClaim: [pod('web-1', 'data')] }))).to.equal(false);
+    expect(s.isDone(observed({ journal: j, claim: pvc(), owners: stopped }))).to.equal(true);
+  });
+
+  it('scale-down counts CronJobs and Jobs as stopped only when suspended', () => {
+    const j = journal({ original: { ...journal().original, owners: [{ kind: 'CronJob', name: 'backup', suspend: false }] } });
+    const s = step('scale-down');
+    expect(s.isDone(observed({ journal: j, owners: [{ kind: 'CronJob', name: 'backup', exists: true, suspend: false }] }))).to.equal(false);
+    expect(s.isDone(observed({ journal: j, owners: [{ kind: 'CronJob', name: 'backup', exists: true, suspend: true }] }))).to.equal(true);
+  });
+
+  it('create-target needs both the temporary claim and the copy pod (or a finished copy)', () => {
+    const s = step('create-target');
+    const j = journal();
+    const tmp = pvc({ metadata: { name: 'data-pvmove-mabc1234' } });
+    expect(s.isDone(observed({ journal: j, targetClaim: tmp }))).to.equal(false);
+    expect(s.isDone(observed({ journal: j, targetClaim: tmp, copyPod: pod('pvmove-copy-data-mabc1234', 'data') }))).to.equal(true);
+    expect(s.isDone(observed({ journal: jWithTarget(), targetPv: copiedTarget() }))).to.equal(true);
+  });
+
+  it('retain-target-pv needs the recorded original policy and Retain', () => {
+    const s = step('retain-target-pv');
+    expect(s.isDone(observed({ journal: journal(), targetPv: pv('pv-target', { persistentVolumeReclaimPolicy: 'Retain' }) }))).to.equal(false);
+    expect(s.isDone(observed({ journal: jWithTarget(), targetPv: pv('pv-target') }))).to.equal(false);
+    expect(s.isDone(observed({ journal: jWithTarget(), targetPv: pv('pv-target', { persistentVolumeReclaimPolicy: 'Retain' }) }))).to.equal(true);
+  });
+
+  it('copy is done only when the target PV carries this migration id', () => {
+    const s = step('copy');
+    expect(s.isDone(observed({ journal: jWithTarget(), targetPv: pv('pv-target') }))).to.equal(false);
+    expect(
+      s.isDone(observed({ journal: jWithTarget(), targetPv: pv('pv-target', {}, { 'pvmove.kubectl.io/copied': 'other' }) })),
+    ).to.equal(false);
+    expect(s.isDone(observed({ journal: jWithTarget(), targetPv: copiedTarget() }))).to.equal(true);
+  });
+
+  it('release-claims needs the copy pod and both claims gone', () => {
+    const s = step('release-claims');
+    const j = jWithTarget();
+    expect(s.isDone(observed({ journal: j, targetPv: copiedTarget(), claim: pvc() }))).to.equal(false);
+    expect(s.isDone(observed({ journal: j, targetPv: copiedTarget(), copyPod: pod('p', 'data') }))).to.equal(false);
+    expect(s.isDone(observed({ journal: j, targetPv: copiedTarget() }))).to.equal(true);
+    expect(s.isDone(observed({ journal: j, targetPv: copiedTarget(), claim: finalClaim() }))).to.equal(true);
+    expect(s.isDone(observed({}))).to.equal(false);
+  });
+
+  it('prebind-target-pv needs a claimRef with the original namespace and name', () => {
+    const s = step('prebind-target-pv');
+    const j = jWithTarget();
+    const ref = (name: string) => copiedTarget({ claimRef: { namespace: 'shop', name, uid: 'tmp-uid' } });
+    expect(s.isDone(observed({ journal: j, targetPv: ref('data-pvmove-mabc1234') }))).to.equal(false);
+    expect(s.isDone(observed({ journal: j, targetPv: ref('data') }))).to.equal(true);
+    expect(s.isDone(observed({ journal: j }))).to.equal(false);
+  });
+
+  it('recreate-claim needs the claim Bound to the target PV', () => {
+    const s = step('recreate-claim');
+    const j = jWithTarget();
+    expect(s.isDone(observed({ journal: j, claim: pvc() }))).to.equal(false);
+    expect(s.isDone(observed({ journal: j, claim: pvc({ spec: { volumeName: 'pv-target' }, status: { phase: 'Pending' } }) }))).to.equal(false);
+    expect(s.isDone(observed({ journal: j, claim: finalClaim() }))).to.equal(true);
+  });
+
+  it("restore-reclaim-policy needs the source's original policy on the target", () => {
+    const s = step('restore-reclaim-policy');
+    const j = jWithTarget();
+    expect(s.isDone(observed({ journal: j, claim: finalClaim(), targetPv: copiedTarget() }))).to.equal(false);
+    expect(
+      s.isDone(observed({ journal: j, claim: finalClaim(), targetPv: copiedTarget({ persistentVolumeReclaimPolicy: 'Delete' }) })),
+    ).to.equal(true);
+  });
+
+  it('scale-up needs the recorded replicas, ready', () => {
+    const s = step('scale-up');
+    const j = jWithTarget();
+    const o = (replicas: number, ready: number) =>
+      observed({ journal: j, claim: finalClaim(), targetPv: copiedTarget(), owners: [{ kind: 'Deployment', name: 'web', exists: true, replicas, readyReplicas: ready }] });
+    expect(s.isDone(o(0, 0))).to.equal(false);
+    expect(s.isDone(o(2, 1))).to.equal(false);
+    expect(s.isDone(o(2, 2))).to.equal(true);
+  });
+});
