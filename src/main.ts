@@ -11,7 +11,9 @@ async function main(): Promise<number> {
   const onSignal = (name: string): void => {
     signals++;
     if (signals === 1) {
-      process.stderr.write(`\n${name}: stopping at the next safe point (press Ctrl-C again to quit now)...\n`);
+      process.stderr.write(
+        `\n${name}: stopping at the next safe point (press Ctrl-C again to quit now)...\n`,
+      );
       controller.abort();
     } else {
       process.stderr.write('Quitting now. Re-run the same command to resume.\n');

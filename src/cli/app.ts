@@ -47,5 +47,11 @@ export async function runCli(args: string[], io: Io): Promise<void> {
 }
 
 export function wantsJson(args: string[]): boolean {
-  return args.some((a, i) => a === '-ojson' || a === '--output=json' || a === '-o=json' || ((a === '-o' || a === '--output') && args[i + 1] === 'json'));
+  return args.some(
+    (a, i) =>
+      a === '-ojson' ||
+      a === '--output=json' ||
+      a === '-o=json' ||
+      ((a === '-o' || a === '--output') && args[i + 1] === 'json'),
+  );
 }

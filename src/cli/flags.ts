@@ -4,9 +4,16 @@ import type { Argv } from 'yargs';
 
 export function withKubeFlags<T>(y: Argv<T>) {
   return y
-    .option('namespace', { alias: 'n', type: 'string', describe: "Namespace of the claim (default: the context's)" })
+    .option('namespace', {
+      alias: 'n',
+      type: 'string',
+      describe: "Namespace of the claim (default: the context's)",
+    })
     .option('context', { type: 'string', describe: 'kubeconfig context to use' })
-    .option('kubeconfig', { type: 'string', describe: 'kubeconfig file (default: KUBECONFIG, then ~/.kube/config)' })
+    .option('kubeconfig', {
+      type: 'string',
+      describe: 'kubeconfig file (default: KUBECONFIG, then ~/.kube/config)',
+    })
     .option('output', {
       alias: 'o',
       type: 'string',

@@ -74,7 +74,9 @@ export function parseToleration(text: string): Toleration {
   }
   const [, key, value, effect] = m;
   if (effect !== undefined && !EFFECTS.includes(effect)) {
-    throw new UsageError(`--copy-toleration ${JSON.stringify(text)}: effect must be one of ${EFFECTS.join(', ')}`);
+    throw new UsageError(
+      `--copy-toleration ${JSON.stringify(text)}: effect must be one of ${EFFECTS.join(', ')}`,
+    );
   }
   return {
     key,
@@ -98,18 +100,23 @@ export function parseNodeSelector(items: string[]): Record<string, string> {
 function timeout(flag: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const ms = parseDuration(value);
-  if (ms === undefined || ms <= 0) throw new UsageError(`--${flag} ${JSON.stringify(value)} is not a duration like 90s, 10m or 2h`);
+  if (ms === undefined || ms <= 0)
+    throw new UsageError(`--${flag} ${JSON.stringify(value)} is not a duration like 90s, 10m or 2h`);
   return ms;
 }
 
 function outputMode(value: string | undefined): OutputMode {
   const v = (value ?? 'auto') as OutputMode;
-  if (!OUTPUTS.includes(v)) throw new UsageError(`-o ${JSON.stringify(value)}: use one of ${OUTPUTS.join(', ')}`);
+  if (!OUTPUTS.includes(v))
+    throw new UsageError(`-o ${JSON.stringify(value)}: use one of ${OUTPUTS.join(', ')}`);
   return v;
 }
 
 function kubeArgs(a: { context?: string; kubeconfig?: string }): string[] {
-  return [...(a.context ? ['--context', a.context] : []), ...(a.kubeconfig ? ['--kubeconfig', a.kubeconfig] : [])];
+  return [
+    ...(a.context ? ['--context', a.context] : []),
+    ...(a.kubeconfig ? ['--kubeconfig', a.kubeconfig] : []),
+  ];
 }
 
 function claimAndNamespace(
@@ -117,7 +124,10 @@ function claimAndNamespace(
   contextNamespace: () => string,
 ): { claim: string; namespace: string } {
   const claim = a.claim ?? '';
-  if (!claim) throw new UsageError('name the PersistentVolumeClaim to move, e.g. `kubectl pvmove data --to-class fast`');
+  if (!claim)
+    throw new UsageError(
+      'name the PersistentVolumeClaim to move, e.g. `kubectl pvmove data --to-class fast`',
+    );
   checkName('claim', claim, 253, DNS_SUBDOMAIN);
   if (a.namespace !== undefined) checkName('namespace', a.namespace, 63, DNS_LABEL);
   return { claim, namespace: a.namespace ?? contextNamespace() };
@@ -131,21 +141,30 @@ export function completeMoveRequest(
   a: MoveArgv,
   contextNamespace: () => string,
 ): { request: MigrationRequest; cli: CliOptions } {
-  if (!a.claim) throw new UsageError('name the PersistentVolumeClaim to move, e.g. `kubectl pvmove data --to-class fast`');
+  if (!a.claim)
+    throw new UsageError(
+      'name the PersistentVolumeClaim to move, e.g. `kubectl pvmove data --to-class fast`',
+    );
   if (a.toClass === undefined && a.size === undefined) {
     throw new UsageError('say where to move: pass --to-class CLASS, --size SIZE, or both');
   }
   if (a.toClass !== undefined) checkName('--to-class', a.toClass, 253, DNS_SUBDOMAIN);
   if (a.size !== undefined) {
     const milli = parseQuantityMilli(a.size);
-    if (milli === undefined || milli <= 0n) throw new UsageError(`--size ${JSON.stringify(a.size)} is not a size like 10Gi or 500Mi`);
+    if (milli === undefined || milli <= 0n)
+      throw new UsageError(`--size ${JSON.stringify(a.size)} is not a size like 10Gi or 500Mi`);
   }
   const verify = (a.verify ?? 'count') as VerifyMode;
-  if (!VERIFY_MODES.includes(verify)) throw new UsageError(`--verify ${JSON.stringify(a.verify)}: use one of ${VERIFY_MODES.join(', ')}`);
+  if (!VERIFY_MODES.includes(verify))
+    throw new UsageError(`--verify ${JSON.stringify(a.verify)}: use one of ${VERIFY_MODES.join(', ')}`);
   const pull = a.imagePullPolicy ?? DEFAULT_COPY.imagePullPolicy;
-  if (!PULL_POLICIES.includes(pull)) throw new UsageError(`--image-pull-policy ${JSON.stringify(pull)}: use one of ${PULL_POLICIES.join(', ')}`);
+  if (!PULL_POLICIES.includes(pull))
+    throw new UsageError(
+      `--image-pull-policy ${JSON.stringify(pull)}: use one of ${PULL_POLICIES.join(', ')}`,
+    );
   const image = a.image ?? DEFAULT_COPY.image;
-  if (!image.trim() || /\s/.test(image)) throw new UsageError(`--image ${JSON.stringify(image)} is not an image reference`);
+  if (!image.trim() || /\s/.test(image))
+    throw new UsageError(`--image ${JSON.stringify(image)} is not an image reference`);
   const output = outputMode(a.output);
   const timeouts: Timeouts = {
     bindMs: timeout('timeout-bind', a.timeoutBind, DEFAULT_TIMEOUTS.bindMs),
@@ -195,6 +214,11 @@ export function completeCleanupRequest(
       timeouts: { deleteMs },
       commands: commandsFor({ claim, namespace, kubeArgs: kubeArgs(a) }),
     },
-    cli: { output, yes: a.yes ?? false, dryRun: false, kube: { context: a.context, kubeconfig: a.kubeconfig } },
+    cli: {
+      output,
+      yes: a.yes ?? false,
+      dryRun: false,
+      kube: { context: a.context, kubeconfig: a.kubeconfig },
+    },
   };
 }

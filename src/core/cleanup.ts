@@ -36,7 +36,10 @@ export async function prepareCleanup(req: CleanupRequest, cluster: ClusterPort):
       size: j.request.size,
       kubeArgs: req.commands.kubeArgs,
     });
-    throw new PreflightError(`migration ${j.migrationId} of claim ${req.claim} is not finished; finish it with \`${resume}\``, rerun);
+    throw new PreflightError(
+      `migration ${j.migrationId} of claim ${req.claim} is not finished; finish it with \`${resume}\``,
+      rerun,
+    );
   }
   const claim = await cluster.getPvc(req.namespace, req.claim);
   if (claim?.spec?.volumeName !== j.original.targetPv.name || claim.status?.phase !== 'Bound') {
@@ -47,7 +50,10 @@ export async function prepareCleanup(req: CleanupRequest, cluster: ClusterPort):
   }
   const source = await cluster.getPv(j.original.sourcePv.name);
   if (source && source.status?.phase === 'Bound') {
-    throw new PreflightError(`source PV ${j.original.sourcePv.name} is Bound again to a claim; refusing to delete it`, rerun);
+    throw new PreflightError(
+      `source PV ${j.original.sourcePv.name} is Bound again to a claim; refusing to delete it`,
+      rerun,
+    );
   }
   return {
     migrationId: j.migrationId,
@@ -57,7 +63,12 @@ export async function prepareCleanup(req: CleanupRequest, cluster: ClusterPort):
   };
 }
 
-export async function runCleanup(req: CleanupRequest, cluster: ClusterPort, emit: Emit, t: CleanupTarget): Promise<void> {
+export async function runCleanup(
+  req: CleanupRequest,
+  cluster: ClusterPort,
+  emit: Emit,
+  t: CleanupTarget,
+): Promise<void> {
   const stepStart = Date.now();
   const title = `Release source PV ${t.sourcePv} (original policy ${t.sourcePolicy})`;
   emit({ type: 'step', step: 'delete-source-pv', title, status: 'started' });
@@ -67,8 +78,10 @@ export async function runCleanup(req: CleanupRequest, cluster: ClusterPort, emit
       if (t.sourcePolicy === 'Delete') {
         // The provisioner deletes the backing volume of a Released PV with policy Delete.
         await cluster.patchPv(t.sourcePv, reclaimPolicyPatch('Delete'));
-        await cluster.waitFor(`PV ${t.sourcePv} to be deleted by its provisioner`, req.timeouts.deleteMs, async () =>
-          (await cluster.getPv(t.sourcePv)) ? undefined : true,
+        await cluster.waitFor(
+          `PV ${t.sourcePv} to be deleted by its provisioner`,
+          req.timeouts.deleteMs,
+          async () => ((await cluster.getPv(t.sourcePv)) ? undefined : true),
         );
       } else {
         // Retain was the user's own choice: remove the PV object, keep the storage as Retain means.
@@ -82,7 +95,14 @@ export async function runCleanup(req: CleanupRequest, cluster: ClusterPort, emit
     }
   } catch (err) {
     const e = new StepFailedError('delete-source-pv', describe(err), req.commands.cleanup);
-    emit({ type: 'step', step: 'delete-source-pv', title, status: 'failed', message: e.message, durationMs: Date.now() - stepStart });
+    emit({
+      type: 'step',
+      step: 'delete-source-pv',
+      title,
+      status: 'failed',
+      message: e.message,
+      durationMs: Date.now() - stepStart,
+    });
     throw e;
   }
   emit({ type: 'step', step: 'delete-source-pv', title, status: 'done', durationMs: Date.now() - stepStart });
@@ -90,7 +110,13 @@ export async function runCleanup(req: CleanupRequest, cluster: ClusterPort, emit
   const jStart = Date.now();
   emit({ type: 'step', step: 'delete-journal', title: 'Delete the journal', status: 'started' });
   await cluster.deleteJournal(req.namespace, journalName(req.claim));
-  emit({ type: 'step', step: 'delete-journal', title: 'Delete the journal', status: 'done', durationMs: Date.now() - jStart });
+  emit({
+    type: 'step',
+    step: 'delete-journal',
+    title: 'Delete the journal',
+    status: 'done',
+    durationMs: Date.now() - jStart,
+  });
   emit({
     type: 'result',
     status: 'cleaned',

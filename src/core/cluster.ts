@@ -21,7 +21,12 @@ export interface ClusterPort {
   readJournal(namespace: string, name: string): Promise<StoredJournal | undefined>;
   createJournal(namespace: string, name: string, labels: Labels, journal: Journal): Promise<StoredJournal>;
   /** Replaces the journal if resourceVersion still matches; throws ConflictProblem otherwise. */
-  replaceJournal(namespace: string, name: string, journal: Journal, resourceVersion: string): Promise<StoredJournal>;
+  replaceJournal(
+    namespace: string,
+    name: string,
+    journal: Journal,
+    resourceVersion: string,
+  ): Promise<StoredJournal>;
   deleteJournal(namespace: string, name: string): Promise<void>;
 
   getPvc(namespace: string, name: string): Promise<Pvc | undefined>;
@@ -52,5 +57,10 @@ export interface ClusterPort {
   ): Promise<string>;
 
   /** Polls `probe` until it returns a value; fails with a TimeoutProblem naming `what`. */
-  waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, opts?: WaitOptions): Promise<T>;
+  waitFor<T>(
+    what: string,
+    timeoutMs: number,
+    probe: () => Promise<T | undefined>,
+    opts?: WaitOptions,
+  ): Promise<T>;
 }

@@ -56,14 +56,20 @@ export function resolveOwners(pods: Pod[], replicaSets: Workload[], jobs: Worklo
         if (!rs) unknown.push(`pod ${podName} is owned by ReplicaSet ${ref.name}, which was not found`);
         else if (!up) add('ReplicaSet', ref.name);
         else if (up.kind === 'Deployment') add('Deployment', up.name);
-        else unknown.push(`pod ${podName} is owned by ReplicaSet ${ref.name}, which is controlled by ${up.kind} ${up.name}`);
+        else
+          unknown.push(
+            `pod ${podName} is owned by ReplicaSet ${ref.name}, which is controlled by ${up.kind} ${up.name}`,
+          );
         break;
       }
       case 'Job': {
         const job = jobs.find((w) => w.metadata.name === ref.name);
         const up = job ? controllerOf(job.metadata) : undefined;
         if (up?.kind === 'CronJob') add('CronJob', up.name);
-        else if (up) unknown.push(`pod ${podName} is owned by Job ${ref.name}, which is controlled by ${up.kind} ${up.name}`);
+        else if (up)
+          unknown.push(
+            `pod ${podName} is owned by Job ${ref.name}, which is controlled by ${up.kind} ${up.name}`,
+          );
         // The Job itself is suspended too: suspending its CronJob does not stop a running Job.
         add('Job', ref.name);
         break;
@@ -73,7 +79,8 @@ export function resolveOwners(pods: Pod[], replicaSets: Workload[], jobs: Worklo
         add(ref.kind, ref.name);
         break;
       case 'DaemonSet':
-        if (!daemonSets.some((d) => d.name === ref.name)) daemonSets.push({ kind: 'DaemonSet', name: ref.name });
+        if (!daemonSets.some((d) => d.name === ref.name))
+          daemonSets.push({ kind: 'DaemonSet', name: ref.name });
         break;
       default:
         unknown.push(`pod ${podName} is owned by ${ref.kind} ${ref.name}, which pvmove cannot scale`);

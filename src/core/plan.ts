@@ -57,7 +57,8 @@ export const TARGET_PV_PLACEHOLDER = '<target PV, known once bound>';
 export function planMigration(p: PlanInput): Plan {
   const { req, names, observed: o } = p;
   const journal = o.journal;
-  const original: Pvc = journal?.original.pvc ?? o.claim ?? { metadata: { name: req.claim, namespace: req.namespace } };
+  const original: Pvc = journal?.original.pvc ??
+    o.claim ?? { metadata: { name: req.claim, namespace: req.namespace } };
   const sourcePv = journal?.original.sourcePv.name ?? o.sourcePv?.metadata.name ?? '';
   const sourcePolicy =
     journal?.original.sourcePv.reclaimPolicy ?? o.sourcePv?.spec?.persistentVolumeReclaimPolicy ?? 'Delete';
@@ -75,18 +76,29 @@ export function planMigration(p: PlanInput): Plan {
       action: 'create',
       kind: 'ConfigMap',
       name: names.journal,
-      body: { data: { 'journal.json': `{ "schemaVersion": ${JOURNAL_SCHEMA_VERSION}, "migrationId": "${migrationId}", ... }` } },
+      body: {
+        data: {
+          'journal.json': `{ "schemaVersion": ${JOURNAL_SCHEMA_VERSION}, "migrationId": "${migrationId}", ... }`,
+        },
+      },
     },
-    { step: 'retain-source-pv', action: 'patch', kind: 'PersistentVolume', name: sourcePv, body: reclaimPolicyPatch('Retain') },
-    ...p.owners.map(
-      (owner): PlannedChange => ({
-        step: 'scale-down',
-        action: owner.kind === 'Job' || owner.kind === 'CronJob' ? 'patch' : 'scale',
-        kind: owner.kind,
-        name: owner.name,
-        body: owner.kind === 'Job' || owner.kind === 'CronJob' ? { spec: { suspend: true } } : { spec: { replicas: 0 } },
-      }),
-    ),
+    {
+      step: 'retain-source-pv',
+      action: 'patch',
+      kind: 'PersistentVolume',
+      name: sourcePv,
+      body: reclaimPolicyPatch('Retain'),
+    },
+    ...p.owners.map((owner): PlannedChange => ({
+      step: 'scale-down',
+      action: owner.kind === 'Job' || owner.kind === 'CronJob' ? 'patch' : 'scale',
+      kind: owner.kind,
+      name: owner.name,
+      body:
+        owner.kind === 'Job' || owner.kind === 'CronJob'
+          ? { spec: { suspend: true } }
+          : { spec: { replicas: 0 } },
+    })),
     {
       step: 'create-target',
       action: 'create',
@@ -107,7 +119,13 @@ export function planMigration(p: PlanInput): Plan {
       name: names.copyPod,
       body: copyPodFor({ req, names }, pseudoJournal, o.sourcePv),
     },
-    { step: 'retain-target-pv', action: 'patch', kind: 'PersistentVolume', name: pvName, body: reclaimPolicyPatch('Retain') },
+    {
+      step: 'retain-target-pv',
+      action: 'patch',
+      kind: 'PersistentVolume',
+      name: pvName,
+      body: reclaimPolicyPatch('Retain'),
+    },
     { step: 'copy', action: 'patch', kind: 'PersistentVolume', name: pvName, body: copiedPatch(migrationId) },
     { step: 'release-claims', action: 'delete', kind: 'Pod', name: names.copyPod },
     { step: 'release-claims', action: 'delete', kind: 'PersistentVolumeClaim', name: names.targetClaim },
@@ -124,7 +142,13 @@ export function planMigration(p: PlanInput): Plan {
       action: 'create',
       kind: 'PersistentVolumeClaim',
       name: req.claim,
-      body: buildRecreatedClaim({ original, migrationId, storageClass: p.targetClass, size: p.targetSize, targetPv: pvName }),
+      body: buildRecreatedClaim({
+        original,
+        migrationId,
+        storageClass: p.targetClass,
+        size: p.targetSize,
+        targetPv: pvName,
+      }),
     },
     {
       step: 'restore-reclaim-policy',
@@ -158,9 +182,13 @@ export function planMigration(p: PlanInput): Plan {
   const notes: string[] = [
     'The data used is measured in the copy pod before copying; the copy stops there if it does not fit.',
   ];
-  const dropped = (['selector', 'dataSource', 'dataSourceRef'] as const).filter((k) => original.spec?.[k] !== undefined);
+  const dropped = (['selector', 'dataSource', 'dataSourceRef'] as const).filter(
+    (k) => original.spec?.[k] !== undefined,
+  );
   if (dropped.length > 0) {
-    notes.push(`The re-created claim drops ${dropped.join(', ')}: it is bound to the target PV by volumeName.`);
+    notes.push(
+      `The re-created claim drops ${dropped.join(', ')}: it is bound to the target PV by volumeName.`,
+    );
   }
   if (original.metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration'] !== undefined) {
     notes.push(

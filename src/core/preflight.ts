@@ -57,7 +57,9 @@ export function evaluatePreflight(req: MigrationRequest, f: PreflightFacts): Pre
   const phase = claim.status?.phase ?? 'unknown';
   if (phase !== 'Bound') problems.push(`PersistentVolumeClaim ${where} is ${phase}, not Bound`);
   if ((claim.spec?.volumeMode ?? 'Filesystem') === 'Block') {
-    problems.push(`PersistentVolumeClaim ${where} has volumeMode Block, which kubectl-pvmove does not support yet`);
+    problems.push(
+      `PersistentVolumeClaim ${where} has volumeMode Block, which kubectl-pvmove does not support yet`,
+    );
   }
   if (phase === 'Bound' && !f.sourcePv) {
     problems.push(`PersistentVolume ${claim.spec?.volumeName ?? '?'} bound to ${req.claim} not found`);
@@ -73,7 +75,9 @@ export function evaluatePreflight(req: MigrationRequest, f: PreflightFacts): Pre
   if (!isValidQuantity(targetSize)) {
     problems.push(`size ${JSON.stringify(targetSize)} is not a valid quantity`);
   } else if (current && isValidQuantity(current) && compareQuantities(targetSize, current) < 0) {
-    problems.push(`--size ${targetSize} is smaller than the claim's current request ${current}; shrinking is not possible`);
+    problems.push(
+      `--size ${targetSize} is smaller than the claim's current request ${current}; shrinking is not possible`,
+    );
   }
 
   const r = f.resolution;
@@ -84,7 +88,9 @@ export function evaluatePreflight(req: MigrationRequest, f: PreflightFacts): Pre
   }
   if (r.barePods.length > 0) {
     if (req.deletePods) {
-      warnings.push(`pods ${r.barePods.join(', ')} have no controller: they will be deleted and NOT re-created`);
+      warnings.push(
+        `pods ${r.barePods.join(', ')} have no controller: they will be deleted and NOT re-created`,
+      );
     } else {
       problems.push(
         `pods ${r.barePods.join(', ')} use ${req.claim} and have no controller to re-create them; stop them or pass --delete-pods`,

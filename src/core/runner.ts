@@ -67,7 +67,7 @@ export async function readJournalOrRefuse(
 export function checkSameRequest(req: MigrationRequest, j: Journal): string | undefined {
   const wantClass = req.toClass ?? j.original.pvc.spec?.storageClassName ?? '';
   const wantSize = req.size ?? storageRequest(j.original.pvc) ?? '';
-  let sameSize = false;
+  let sameSize: boolean;
   try {
     sameSize = compareQuantities(wantSize, j.request.size) === 0;
   } catch {
@@ -100,7 +100,8 @@ export async function prepareMigration(req: MigrationRequest, deps: RunnerDeps):
   let preflight: PreflightResult | undefined;
   if (!stored) {
     preflight = evaluatePreflight(req, await gatherPreflightFacts(req, deps.cluster));
-    if (preflight.problems.length > 0) throw new PreflightError(preflight.problems.join('; '), req.commands.resume);
+    if (preflight.problems.length > 0)
+      throw new PreflightError(preflight.problems.join('; '), req.commands.resume);
   }
   const j = stored?.journal;
   const plan = planMigration({
@@ -120,7 +121,11 @@ function toFailure(err: unknown, step: Step, req: MigrationRequest, signal: Abor
   return new StepFailedError(step.id, describe(err), req.commands.resume);
 }
 
-export async function runMigration(req: MigrationRequest, deps: RunnerDeps, prepared: Prepared): Promise<void> {
+export async function runMigration(
+  req: MigrationRequest,
+  deps: RunnerDeps,
+  prepared: Prepared,
+): Promise<void> {
   const { cluster, emit, signal } = deps;
   const now = deps.now ?? (() => new Date());
   const steps = deps.steps ?? ITINERARY;
@@ -134,7 +139,12 @@ export async function runMigration(req: MigrationRequest, deps: RunnerDeps, prep
     for (let attempt = 0; ; attempt++) {
       if (!stored) throw new StepProblem('the journal does not exist yet');
       try {
-        stored = await cluster.replaceJournal(ns, names.journal, mutate(stored.journal), stored.resourceVersion);
+        stored = await cluster.replaceJournal(
+          ns,
+          names.journal,
+          mutate(stored.journal),
+          stored.resourceVersion,
+        );
         return stored.journal;
       } catch (err) {
         if (!(err instanceof ConflictProblem) || attempt >= 4) throw err;
@@ -181,7 +191,12 @@ export async function runMigration(req: MigrationRequest, deps: RunnerDeps, prep
         previous,
         updateJournal,
         createJournal: async (j) => {
-          stored = await cluster.createJournal(ns, names.journal, ownedLabels(req.claim, names.migrationId, 'journal'), j);
+          stored = await cluster.createJournal(
+            ns,
+            names.journal,
+            ownedLabels(req.claim, names.migrationId, 'journal'),
+            j,
+          );
           return stored.journal;
         },
         observe: () => observe(cluster, ns, req.claim, names, stored?.journal),
@@ -206,14 +221,24 @@ export async function runMigration(req: MigrationRequest, deps: RunnerDeps, prep
         durationMs: Date.now() - started,
       });
       if (!(failure instanceof InterruptedError)) {
-        await record(step.id, { status: 'failed', finishedAt: now().toISOString(), message: failure.message }).catch(
+        await record(step.id, {
+          status: 'failed',
+          finishedAt: now().toISOString(),
+          message: failure.message,
+        }).catch(
           () => undefined, // the failure itself matters more than recording it
         );
       }
       throw failure;
     }
     await record(step.id, { status: 'done', finishedAt: now().toISOString() });
-    emit({ type: 'step', step: step.id, title: step.title, status: 'done', durationMs: Date.now() - started });
+    emit({
+      type: 'step',
+      step: step.id,
+      title: step.title,
+      status: 'done',
+      durationMs: Date.now() - started,
+    });
   }
 
   const final = await observe(cluster, ns, req.claim, names, stored?.journal);

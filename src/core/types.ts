@@ -138,7 +138,8 @@ export interface Hpa {
 }
 
 /** The kinds pvmove knows how to stop and restart. */
-export type OwnerKind = 'Deployment' | 'StatefulSet' | 'ReplicaSet' | 'ReplicationController' | 'Job' | 'CronJob';
+export type OwnerKind =
+  'Deployment' | 'StatefulSet' | 'ReplicaSet' | 'ReplicationController' | 'Job' | 'CronJob';
 
 export interface OwnerId {
   kind: OwnerKind;

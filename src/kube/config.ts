@@ -39,7 +39,10 @@ export function loadKubeConfig(t: KubeTarget): LoadedConfig {
   }
   const context = kc.getCurrentContext();
   if (!kc.getCurrentCluster()) {
-    throw new UsageError(`the kubeconfig has no cluster for context ${context || '(none)'}`, 'Pass --context NAME.');
+    throw new UsageError(
+      `the kubeconfig has no cluster for context ${context || '(none)'}`,
+      'Pass --context NAME.',
+    );
   }
   const namespace = kc.getContextObject(context)?.namespace || 'default';
   return { kc, context, namespace };

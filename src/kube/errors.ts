@@ -15,7 +15,8 @@ export const isConflict = (err: unknown): boolean => statusCode(err) === 409;
 export function isTransient(err: unknown): boolean {
   const code = statusCode(err);
   if (code === 429 || (code !== undefined && code >= 500)) return true;
-  const text = err instanceof Error ? `${err.message} ${(err as { cause?: { code?: string } }).cause?.code ?? ''}` : '';
+  const text =
+    err instanceof Error ? `${err.message} ${(err as { cause?: { code?: string } }).cause?.code ?? ''}` : '';
   return /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|socket hang up|UND_ERR/i.test(text);
 }
 

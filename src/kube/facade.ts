@@ -18,7 +18,17 @@ import { JOURNAL_KEY, LABEL_PREFIX } from '../core/defaults.js';
 import { ConflictProblem, StepProblem } from '../core/errors.js';
 import { parseJournal, serializeJournal, type Journal } from '../core/journal.js';
 import { podMountsClaim } from '../core/owners.js';
-import type { Hpa, Labels, OwnerId, OwnerState, Pod, Pv, Pvc, StorageClass, Workload } from '../core/types.js';
+import type {
+  Hpa,
+  Labels,
+  OwnerId,
+  OwnerState,
+  Pod,
+  Pv,
+  Pvc,
+  StorageClass,
+  Workload,
+} from '../core/types.js';
 import { isConflict, isNotFound, isTransient, KubeApiError } from './errors.js';
 import { sleep, waitFor } from './wait.js';
 
@@ -79,7 +89,13 @@ export class KubeCluster implements ClusterPort {
     return { journal: parseJournal(text), resourceVersion: cm.metadata?.resourceVersion ?? '' };
   }
 
-  private journalConfigMap(namespace: string, name: string, labels: Labels, journal: Journal, rv?: string): V1ConfigMap {
+  private journalConfigMap(
+    namespace: string,
+    name: string,
+    labels: Labels,
+    journal: Journal,
+    rv?: string,
+  ): V1ConfigMap {
     return {
       apiVersion: 'v1',
       kind: 'ConfigMap',
@@ -101,7 +117,12 @@ export class KubeCluster implements ClusterPort {
     return cm ? this.toStored(cm) : undefined;
   }
 
-  async createJournal(namespace: string, name: string, labels: Labels, journal: Journal): Promise<StoredJournal> {
+  async createJournal(
+    namespace: string,
+    name: string,
+    labels: Labels,
+    journal: Journal,
+  ): Promise<StoredJournal> {
     try {
       const cm = await this.core.createNamespacedConfigMap({
         namespace,
@@ -110,12 +131,18 @@ export class KubeCluster implements ClusterPort {
       return this.toStored(cm);
     } catch (err) {
       // Another run created it first: one migration per claim (invariant 9).
-      if (isConflict(err)) throw new StepProblem(`journal ${namespace}/${name} was created by another run at the same time`);
+      if (isConflict(err))
+        throw new StepProblem(`journal ${namespace}/${name} was created by another run at the same time`);
       throw new KubeApiError(`create ConfigMap ${namespace}/${name}`, err);
     }
   }
 
-  async replaceJournal(namespace: string, name: string, journal: Journal, resourceVersion: string): Promise<StoredJournal> {
+  async replaceJournal(
+    namespace: string,
+    name: string,
+    journal: Journal,
+    resourceVersion: string,
+  ): Promise<StoredJournal> {
     const current = await this.core.readNamespacedConfigMap({ name, namespace }).catch((err: unknown) => {
       throw new KubeApiError(`get ConfigMap ${namespace}/${name}`, err);
     });
@@ -160,17 +187,26 @@ export class KubeCluster implements ClusterPort {
   }
 
   async listPods(namespace: string): Promise<Pod[]> {
-    const list = await this.call(`list Pods in ${namespace}`, () => this.core.listNamespacedPod({ namespace }));
+    const list = await this.call(`list Pods in ${namespace}`, () =>
+      this.core.listNamespacedPod({ namespace }),
+    );
     return plain<Pod[]>(list.items);
   }
 
   async listReplicaSets(namespace: string): Promise<Workload[]> {
-    const list = await this.call(`list ReplicaSets in ${namespace}`, () => this.apps.listNamespacedReplicaSet({ namespace }));
-    return list.items.map((i) => ({ kind: 'ReplicaSet', metadata: plain<Workload['metadata']>(i.metadata ?? {}) }));
+    const list = await this.call(`list ReplicaSets in ${namespace}`, () =>
+      this.apps.listNamespacedReplicaSet({ namespace }),
+    );
+    return list.items.map((i) => ({
+      kind: 'ReplicaSet',
+      metadata: plain<Workload['metadata']>(i.metadata ?? {}),
+    }));
   }
 
   async listJobs(namespace: string): Promise<Workload[]> {
-    const list = await this.call(`list Jobs in ${namespace}`, () => this.batch.listNamespacedJob({ namespace }));
+    const list = await this.call(`list Jobs in ${namespace}`, () =>
+      this.batch.listNamespacedJob({ namespace }),
+    );
     return list.items.map((i) => ({ kind: 'Job', metadata: plain<Workload['metadata']>(i.metadata ?? {}) }));
   }
 
@@ -184,7 +220,9 @@ export class KubeCluster implements ClusterPort {
   async listTemplateOwners(namespace: string, claim: string): Promise<OwnerId[]> {
     const [deployments, statefulSets, cronJobs] = await Promise.all([
       this.call(`list Deployments in ${namespace}`, () => this.apps.listNamespacedDeployment({ namespace })),
-      this.call(`list StatefulSets in ${namespace}`, () => this.apps.listNamespacedStatefulSet({ namespace })),
+      this.call(`list StatefulSets in ${namespace}`, () =>
+        this.apps.listNamespacedStatefulSet({ namespace }),
+      ),
       this.call(`list CronJobs in ${namespace}`, () => this.batch.listNamespacedCronJob({ namespace })),
     ]);
     const out: OwnerId[] = [];
@@ -215,7 +253,13 @@ export class KubeCluster implements ClusterPort {
     type Suspendable = { spec?: { suspend?: boolean } };
     const scalable = (o: Scalable | undefined): OwnerState =>
       o
-        ? { kind, name, exists: true, replicas: o.spec?.replicas ?? 1, readyReplicas: o.status?.readyReplicas ?? 0 }
+        ? {
+            kind,
+            name,
+            exists: true,
+            replicas: o.spec?.replicas ?? 1,
+            readyReplicas: o.status?.readyReplicas ?? 0,
+          }
         : { kind, name, exists: false };
     const suspendable = (o: Suspendable | undefined): OwnerState =>
       o ? { kind, name, exists: true, suspend: o.spec?.suspend ?? false } : { kind, name, exists: false };
@@ -227,7 +271,9 @@ export class KubeCluster implements ClusterPort {
       case 'ReplicaSet':
         return scalable(await this.get<Scalable>(what, () => this.apps.readNamespacedReplicaSet(args)));
       case 'ReplicationController':
-        return scalable(await this.get<Scalable>(what, () => this.core.readNamespacedReplicationController(args)));
+        return scalable(
+          await this.get<Scalable>(what, () => this.core.readNamespacedReplicationController(args)),
+        );
       case 'Job':
         return suspendable(await this.get<Suspendable>(what, () => this.batch.readNamespacedJob(args)));
       case 'CronJob':
@@ -262,7 +308,8 @@ export class KubeCluster implements ClusterPort {
     const req = { name: owner.name, namespace, body: { spec: { suspend } } };
     const what = `set suspend=${suspend} on ${owner.kind} ${namespace}/${owner.name}`;
     if (owner.kind === 'Job') await this.call(what, () => this.batch.patchNamespacedJob(req, mergePatch));
-    else if (owner.kind === 'CronJob') await this.call(what, () => this.batch.patchNamespacedCronJob(req, mergePatch));
+    else if (owner.kind === 'CronJob')
+      await this.call(what, () => this.batch.patchNamespacedCronJob(req, mergePatch));
     else throw new StepProblem(`${owner.kind} ${owner.name} cannot be suspended`);
   }
 
@@ -290,7 +337,8 @@ export class KubeCluster implements ClusterPort {
     } catch (err) {
       if (isNotFound(err)) return;
       // The uid precondition failed: the name now belongs to another claim; leave it alone.
-      if (isConflict(err)) throw new StepProblem(`${what}: the claim was replaced by another one (uid differs)`);
+      if (isConflict(err))
+        throw new StepProblem(`${what}: the claim was replaced by another one (uid differs)`);
       throw new KubeApiError(what, err);
     }
   }
@@ -314,12 +362,16 @@ export class KubeCluster implements ClusterPort {
 
   async patchPv(name: string, patch: object): Promise<Pv> {
     return plain<Pv>(
-      await this.call(`patch PersistentVolume ${name}`, () => this.core.patchPersistentVolume({ name, body: patch }, mergePatch)),
+      await this.call(`patch PersistentVolume ${name}`, () =>
+        this.core.patchPersistentVolume({ name, body: patch }, mergePatch),
+      ),
     );
   }
 
   async deletePv(name: string): Promise<void> {
-    await this.deleteIgnoringMissing(`delete PersistentVolume ${name}`, () => this.core.deletePersistentVolume({ name }));
+    await this.deleteIgnoringMissing(`delete PersistentVolume ${name}`, () =>
+      this.core.deletePersistentVolume({ name }),
+    );
   }
 
   async readPodLog(
@@ -332,7 +384,12 @@ export class KubeCluster implements ClusterPort {
     );
   }
 
-  waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, opts?: WaitOptions): Promise<T> {
+  waitFor<T>(
+    what: string,
+    timeoutMs: number,
+    probe: () => Promise<T | undefined>,
+    opts?: WaitOptions,
+  ): Promise<T> {
     return waitFor(what, timeoutMs, probe, opts);
   }
 
@@ -345,4 +402,3 @@ export class KubeCluster implements ClusterPort {
     }
   }
 }
-

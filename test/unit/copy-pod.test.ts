@@ -45,8 +45,11 @@ describe('copy pod manifest', () => {
   });
 
   it("copies the source PV's node affinity as a required node affinity", () => {
-    const terms = [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['node-1'] }] }];
-    const spec = buildCopyPod({ ...base, sourceNodeAffinity: { nodeSelectorTerms: terms } }).spec as unknown as PodSpecView;
+    const terms = [
+      { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['node-1'] }] },
+    ];
+    const spec = buildCopyPod({ ...base, sourceNodeAffinity: { nodeSelectorTerms: terms } })
+      .spec as unknown as PodSpecView;
     expect(spec.affinity).to.deep.equal({
       nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: terms } },
     });
@@ -73,7 +76,14 @@ describe('copy script', () => {
   it('fails on any error in the tar pipeline and preserves everything', () => {
     const s = copyScript('count');
     expect(s).to.match(/^set -euo pipefail/);
-    for (const flag of ['--numeric-owner', '--acls', '--xattrs', "--xattrs-include='*'", '--sparse', '--one-file-system']) {
+    for (const flag of [
+      '--numeric-owner',
+      '--acls',
+      '--xattrs',
+      "--xattrs-include='*'",
+      '--sparse',
+      '--one-file-system',
+    ]) {
       expect(s).to.include(flag);
     }
     expect(s).to.include('--same-owner --preserve-permissions');

@@ -24,7 +24,9 @@ export function request(over: Partial<MigrationRequest> = {}): MigrationRequest 
   };
 }
 
-export function pvc(over: { spec?: Pvc['spec']; metadata?: Pvc['metadata']; status?: Pvc['status'] } = {}): Pvc {
+export function pvc(
+  over: { spec?: Pvc['spec']; metadata?: Pvc['metadata']; status?: Pvc['status'] } = {},
+): Pvc {
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
@@ -58,7 +60,11 @@ export function pvc(over: { spec?: Pvc['spec']; metadata?: Pvc['metadata']; stat
   };
 }
 
-export function pv(name: string, over: Partial<NonNullable<Pv['spec']>> = {}, annotations?: Record<string, string>): Pv {
+export function pv(
+  name: string,
+  over: Partial<NonNullable<Pv['spec']>> = {},
+  annotations?: Record<string, string>,
+): Pv {
   return {
     metadata: { name, ...(annotations ? { annotations } : {}) },
     spec: { persistentVolumeReclaimPolicy: 'Delete', capacity: { storage: '1Gi' }, ...over },
@@ -77,7 +83,17 @@ export function pod(
       name,
       namespace: 'shop',
       ...(owner
-        ? { ownerReferences: [{ apiVersion: 'v1', kind: owner.kind, name: owner.name, uid: `${name}-owner`, controller: true }] }
+        ? {
+            ownerReferences: [
+              {
+                apiVersion: 'v1',
+                kind: owner.kind,
+                name: owner.name,
+                uid: `${name}-owner`,
+                controller: true,
+              },
+            ],
+          }
         : {}),
     },
     spec: { volumes: [{ name: 'v', persistentVolumeClaim: { claimName: claim } }] },

@@ -27,7 +27,10 @@ describe('journal', () => {
   it('refuses a journal without version, or not JSON, or incomplete', () => {
     const noVersion = { ...journal() } as Record<string, unknown>;
     delete noVersion.schemaVersion;
-    expect(() => parseJournal(JSON.stringify(noVersion))).to.throw(JournalFormatError, /unsupported schemaVersion/);
+    expect(() => parseJournal(JSON.stringify(noVersion))).to.throw(
+      JournalFormatError,
+      /unsupported schemaVersion/,
+    );
     expect(() => parseJournal('{nope')).to.throw(JournalFormatError, /not valid JSON/);
     const partial = { ...journal() } as Record<string, unknown>;
     delete partial.original;

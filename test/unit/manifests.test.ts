@@ -50,7 +50,13 @@ describe('manifests', () => {
         resources: { requests: { storage: '1Gi' }, limits: { storage: '3Gi' } },
       },
     });
-    const c = buildRecreatedClaim({ original, migrationId: 'm1', storageClass: 'fast', size: '2Gi', targetPv: 'pv-target' });
+    const c = buildRecreatedClaim({
+      original,
+      migrationId: 'm1',
+      storageClass: 'fast',
+      size: '2Gi',
+      targetPv: 'pv-target',
+    });
     expect(c.metadata.name).to.equal('data');
     expect(c.metadata.labels).to.deep.equal({ app: 'web' });
     expect(c.metadata.annotations).to.deep.equal({

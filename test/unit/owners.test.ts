@@ -7,20 +7,36 @@ const rs = (name: string, owner?: { kind: string; name: string }): Workload => (
   kind: 'ReplicaSet',
   metadata: {
     name,
-    ...(owner ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: owner.kind, name: owner.name, uid: 'x', controller: true }] } : {}),
+    ...(owner
+      ? {
+          ownerReferences: [
+            { apiVersion: 'apps/v1', kind: owner.kind, name: owner.name, uid: 'x', controller: true },
+          ],
+        }
+      : {}),
   },
 });
 const job = (name: string, owner?: { kind: string; name: string }): Workload => ({
   kind: 'Job',
   metadata: {
     name,
-    ...(owner ? { ownerReferences: [{ apiVersion: 'batch/v1', kind: owner.kind, name: owner.name, uid: 'y', controller: true }] } : {}),
+    ...(owner
+      ? {
+          ownerReferences: [
+            { apiVersion: 'batch/v1', kind: owner.kind, name: owner.name, uid: 'y', controller: true },
+          ],
+        }
+      : {}),
   },
 });
 
 describe('owner chain resolution', () => {
   it('goes from a pod through its ReplicaSet to the Deployment', () => {
-    const r = resolveOwners([pod('web-1', 'data', { kind: 'ReplicaSet', name: 'web-abc' })], [rs('web-abc', { kind: 'Deployment', name: 'web' })], []);
+    const r = resolveOwners(
+      [pod('web-1', 'data', { kind: 'ReplicaSet', name: 'web-abc' })],
+      [rs('web-abc', { kind: 'Deployment', name: 'web' })],
+      [],
+    );
     expect(r.owners).to.deep.equal([{ kind: 'Deployment', name: 'web' }]);
     expect(r.barePods).to.deep.equal([]);
     expect(r.unknown).to.deep.equal([]);
@@ -44,7 +60,11 @@ describe('owner chain resolution', () => {
   });
 
   it('suspends both the CronJob and its running Job, CronJob first', () => {
-    const r = resolveOwners([pod('j-1', 'data', { kind: 'Job', name: 'backup-123' })], [], [job('backup-123', { kind: 'CronJob', name: 'backup' })]);
+    const r = resolveOwners(
+      [pod('j-1', 'data', { kind: 'Job', name: 'backup-123' })],
+      [],
+      [job('backup-123', { kind: 'CronJob', name: 'backup' })],
+    );
     expect(r.owners).to.deep.equal([
       { kind: 'CronJob', name: 'backup' },
       { kind: 'Job', name: 'backup-123' },
@@ -73,13 +93,23 @@ describe('owner chain resolution', () => {
 
   it('deduplicates owners of several pods', () => {
     const owner = { kind: 'ReplicaSet', name: 'web-abc' };
-    const r = resolveOwners([pod('w1', 'data', owner), pod('w2', 'data', owner)], [rs('web-abc', { kind: 'Deployment', name: 'web' })], []);
+    const r = resolveOwners(
+      [pod('w1', 'data', owner), pod('w2', 'data', owner)],
+      [rs('web-abc', { kind: 'Deployment', name: 'web' })],
+      [],
+    );
     expect(r.owners).to.have.length(1);
   });
 
   it('merges template owners with pod owners without duplicates', () => {
     expect(
-      mergeOwners([{ kind: 'Deployment', name: 'web' }], [{ kind: 'Deployment', name: 'web' }, { kind: 'CronJob', name: 'backup' }]),
+      mergeOwners(
+        [{ kind: 'Deployment', name: 'web' }],
+        [
+          { kind: 'Deployment', name: 'web' },
+          { kind: 'CronJob', name: 'backup' },
+        ],
+      ),
     ).to.deep.equal([
       { kind: 'CronJob', name: 'backup' },
       { kind: 'Deployment', name: 'web' },
@@ -95,7 +125,10 @@ describe('owner chain resolution', () => {
       pod('pvmove-copy-data-m1', 'data'),
       pod('e', 'data', undefined, 'Pending'),
     ];
-    expect(podsUsingClaim(pods, 'data', 'pvmove-copy-data-m1').map((p) => p.metadata.name)).to.deep.equal(['a', 'e']);
+    expect(podsUsingClaim(pods, 'data', 'pvmove-copy-data-m1').map((p) => p.metadata.name)).to.deep.equal([
+      'a',
+      'e',
+    ]);
   });
 
   it('finds HPAs that target an owner', () => {

@@ -12,13 +12,20 @@ const find = (changes: PlannedChange[], step: string, kind: string): PlannedChan
 };
 
 describe('plan', () => {
-  const terms = [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['node-1'] }] }];
+  const terms = [
+    { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['node-1'] }] },
+  ];
   const fresh = () =>
     planMigration({
       req: request(),
       names,
       observed: observed({
-        claim: pvc({ spec: { selector: { matchLabels: { a: 'b' } }, dataSource: { kind: 'PersistentVolumeClaim', name: 'seed' } } }),
+        claim: pvc({
+          spec: {
+            selector: { matchLabels: { a: 'b' } },
+            dataSource: { kind: 'PersistentVolumeClaim', name: 'seed' },
+          },
+        }),
         sourcePv: pv('pv-source', { nodeAffinity: { required: { nodeSelectorTerms: terms } } }),
       }),
       owners: [{ kind: 'Deployment', name: 'web' }],
@@ -29,7 +36,12 @@ describe('plan', () => {
   it('describes source, target and all steps for a new migration', () => {
     const p = fresh();
     expect(p.resumed).to.equal(false);
-    expect(p.source).to.deep.equal({ pv: 'pv-source', storageClass: 'standard', size: '1Gi', reclaimPolicy: 'Delete' });
+    expect(p.source).to.deep.equal({
+      pv: 'pv-source',
+      storageClass: 'standard',
+      size: '1Gi',
+      reclaimPolicy: 'Delete',
+    });
     expect(p.target).to.deep.include({ claim: 'data-pvmove-mabc1234', storageClass: 'fast', size: '2Gi' });
     expect(p.steps.map((s) => s.done)).to.deep.equal(new Array(13).fill(false));
   });
@@ -62,7 +74,14 @@ describe('plan', () => {
     const p = fresh();
     expect(find(p.changes, 'prebind-target-pv', 'PersistentVolume').body).to.deep.equal({
       spec: {
-        claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: 'shop', name: 'data', uid: null, resourceVersion: null },
+        claimRef: {
+          apiVersion: 'v1',
+          kind: 'PersistentVolumeClaim',
+          namespace: 'shop',
+          name: 'data',
+          uid: null,
+          resourceVersion: null,
+        },
       },
     });
     expect(find(p.changes, 'restore-reclaim-policy', 'PersistentVolume').body).to.deep.equal({
@@ -72,7 +91,9 @@ describe('plan', () => {
   });
 
   it('plans from the journal when resuming, with the known target PV and recorded replicas', () => {
-    const j = journal({ original: { ...journal().original, targetPv: { name: 'pv-target', reclaimPolicy: 'Delete' } } });
+    const j = journal({
+      original: { ...journal().original, targetPv: { name: 'pv-target', reclaimPolicy: 'Delete' } },
+    });
     const p = planMigration({
       req: request(),
       names,
@@ -84,7 +105,9 @@ describe('plan', () => {
     expect(p.resumed).to.equal(true);
     expect(p.target.pv).to.equal('pv-target');
     expect(find(p.changes, 'recreate-claim', 'PersistentVolumeClaim').name).to.equal('data');
-    expect((find(p.changes, 'recreate-claim', 'PersistentVolumeClaim').body as Pvc).spec?.volumeName).to.equal('pv-target');
+    expect(
+      (find(p.changes, 'recreate-claim', 'PersistentVolumeClaim').body as Pvc).spec?.volumeName,
+    ).to.equal('pv-target');
     expect(find(p.changes, 'scale-up', 'Deployment').body).to.deep.equal({ spec: { replicas: 2 } });
     expect(p.steps.find((s) => s.id === 'record-journal')?.done).to.equal(true);
   });

@@ -10,13 +10,18 @@ const step = (id: string): Step => {
 };
 
 const copiedTarget = (over: Parameters<typeof pv>[1] = {}) =>
-  pv('pv-target', { persistentVolumeReclaimPolicy: 'Retain', ...over }, { 'pvmove.kubectl.io/copied': 'mabc1234' });
+  pv(
+    'pv-target',
+    { persistentVolumeReclaimPolicy: 'Retain', ...over },
+    { 'pvmove.kubectl.io/copied': 'mabc1234' },
+  );
 const jWithTarget = (over = {}) =>
   journal({
     ...over,
     original: { ...journal().original, targetPv: { name: 'pv-target', reclaimPolicy: 'Delete' } },
   });
-const finalClaim = () => pvc({ metadata: { name: 'data', namespace: 'shop', uid: 'uid-new' }, spec: { volumeName: 'pv-target' } });
+const finalClaim = () =>
+  pvc({ metadata: { name: 'data', namespace: 'shop', uid: 'uid-new' }, spec: { volumeName: 'pv-target' } });
 
 describe('itinerary', () => {
   it('lists the steps in order with stable ids', () => {
@@ -47,7 +52,10 @@ describe('itinerary', () => {
       journal: jWithTarget({ phase: 'finished' }),
       claim: finalClaim(),
       sourcePv: pv('pv-source', { persistentVolumeReclaimPolicy: 'Retain' }),
-      targetPv: copiedTarget({ persistentVolumeReclaimPolicy: 'Delete', claimRef: { namespace: 'shop', name: 'data', uid: 'uid-new' } }),
+      targetPv: copiedTarget({
+        persistentVolumeReclaimPolicy: 'Delete',
+        claimRef: { namespace: 'shop', name: 'data', uid: 'uid-new' },
+      }),
       podsUsingClaim: [pod('web-1', 'data')],
       owners: [{ kind: 'Deployment', name: 'web', exists: true, replicas: 2, readyReplicas: 2 }],
     });
@@ -59,24 +67,46 @@ describe('itinerary', () => {
 describe('postconditions', () => {
   it('retain-source-pv holds only with Retain', () => {
     expect(step('retain-source-pv').isDone(observed({ sourcePv: pv('pv-source') }))).to.equal(false);
-    expect(step('retain-source-pv').isDone(observed({ sourcePv: pv('pv-source', { persistentVolumeReclaimPolicy: 'Retain' }) }))).to.equal(true);
+    expect(
+      step('retain-source-pv').isDone(
+        observed({ sourcePv: pv('pv-source', { persistentVolumeReclaimPolicy: 'Retain' }) }),
+      ),
+    ).to.equal(true);
   });
 
   it('scale-down needs owners at 0 and no pod on the claim', () => {
     const j = journal();
-    const stopped = [{ kind: 'Deployment' as const, name: 'web', exists: true, replicas: 0, readyReplicas: 0 }];
-    const running = [{ kind: 'Deployment' as const, name: 'web', exists: true, replicas: 2, readyReplicas: 2 }];
+    const stopped = [
+      { kind: 'Deployment' as const, name: 'web', exists: true, replicas: 0, readyReplicas: 0 },
+    ];
+    const running = [
+      { kind: 'Deployment' as const, name: 'web', exists: true, replicas: 2, readyReplicas: 2 },
+    ];
     const s = step('scale-down');
     expect(s.isDone(observed({ journal: j, claim: pvc(), owners: running }))).to.equal(false);
-    expect(s.isDone(observed({ journal: j, claim: pvc(), owners: stopped, podsUsingClaim: [pod('web-1', 'data')] }))).to.equal(false);
+    expect(
+      s.isDone(
+        observed({ journal: j, claim: pvc(), owners: stopped, podsUsingClaim: [pod('web-1', 'data')] }),
+      ),
+    ).to.equal(false);
     expect(s.isDone(observed({ journal: j, claim: pvc(), owners: stopped }))).to.equal(true);
   });
 
   it('scale-down counts CronJobs and Jobs as stopped only when suspended', () => {
-    const j = journal({ original: { ...journal().original, owners: [{ kind: 'CronJob', name: 'backup', suspend: false }] } });
+    const j = journal({
+      original: { ...journal().original, owners: [{ kind: 'CronJob', name: 'backup', suspend: false }] },
+    });
     const s = step('scale-down');
-    expect(s.isDone(observed({ journal: j, owners: [{ kind: 'CronJob', name: 'backup', exists: true, suspend: false }] }))).to.equal(false);
-    expect(s.isDone(observed({ journal: j, owners: [{ kind: 'CronJob', name: 'backup', exists: true, suspend: true }] }))).to.equal(true);
+    expect(
+      s.isDone(
+        observed({ journal: j, owners: [{ kind: 'CronJob', name: 'backup', exists: true, suspend: false }] }),
+      ),
+    ).to.equal(false);
+    expect(
+      s.isDone(
+        observed({ journal: j, owners: [{ kind: 'CronJob', name: 'backup', exists: true, suspend: true }] }),
+      ),
+    ).to.equal(true);
   });
 
   it('create-target needs both the temporary claim and the copy pod (or a finished copy)', () => {
@@ -84,22 +114,43 @@ describe('postconditions', () => {
     const j = journal();
     const tmp = pvc({ metadata: { name: 'data-pvmove-mabc1234' } });
     expect(s.isDone(observed({ journal: j, targetClaim: tmp }))).to.equal(false);
-    expect(s.isDone(observed({ journal: j, targetClaim: tmp, copyPod: pod('pvmove-copy-data-mabc1234', 'data') }))).to.equal(true);
+    expect(
+      s.isDone(observed({ journal: j, targetClaim: tmp, copyPod: pod('pvmove-copy-data-mabc1234', 'data') })),
+    ).to.equal(true);
     expect(s.isDone(observed({ journal: jWithTarget(), targetPv: copiedTarget() }))).to.equal(true);
   });
 
   it('retain-target-pv needs the recorded original policy and Retain', () => {
     const s = step('retain-target-pv');
-    expect(s.isDone(observed({ journal: journal(), targetPv: pv('pv-target', { persistentVolumeReclaimPolicy: 'Retain' }) }))).to.equal(false);
+    expect(
+      s.isDone(
+        observed({
+          journal: journal(),
+          targetPv: pv('pv-target', { persistentVolumeReclaimPolicy: 'Retain' }),
+        }),
+      ),
+    ).to.equal(false);
     expect(s.isDone(observed({ journal: jWithTarget(), targetPv: pv('pv-target') }))).to.equal(false);
-    expect(s.isDone(observed({ journal: jWithTarget(), targetPv: pv('pv-target', { persistentVolumeReclaimPolicy: 'Retain' }) }))).to.equal(true);
+    expect(
+      s.isDone(
+        observed({
+          journal: jWithTarget(),
+          targetPv: pv('pv-target', { persistentVolumeReclaimPolicy: 'Retain' }),
+        }),
+      ),
+    ).to.equal(true);
   });
 
   it('copy is done only when the target PV carries this migration id', () => {
     const s = step('copy');
     expect(s.isDone(observed({ journal: jWithTarget(), targetPv: pv('pv-target') }))).to.equal(false);
     expect(
-      s.isDone(observed({ journal: jWithTarget(), targetPv: pv('pv-target', {}, { 'pvmove.kubectl.io/copied': 'other' }) })),
+      s.isDone(
+        observed({
+          journal: jWithTarget(),
+          targetPv: pv('pv-target', {}, { 'pvmove.kubectl.io/copied': 'other' }),
+        }),
+      ),
     ).to.equal(false);
     expect(s.isDone(observed({ journal: jWithTarget(), targetPv: copiedTarget() }))).to.equal(true);
   });
@@ -108,7 +159,9 @@ describe('postconditions', () => {
     const s = step('release-claims');
     const j = jWithTarget();
     expect(s.isDone(observed({ journal: j, targetPv: copiedTarget(), claim: pvc() }))).to.equal(false);
-    expect(s.isDone(observed({ journal: j, targetPv: copiedTarget(), copyPod: pod('p', 'data') }))).to.equal(false);
+    expect(s.isDone(observed({ journal: j, targetPv: copiedTarget(), copyPod: pod('p', 'data') }))).to.equal(
+      false,
+    );
     expect(s.isDone(observed({ journal: j, targetPv: copiedTarget() }))).to.equal(true);
     expect(s.isDone(observed({ journal: j, targetPv: copiedTarget(), claim: finalClaim() }))).to.equal(true);
     expect(s.isDone(observed({}))).to.equal(false);
@@ -127,7 +180,14 @@ describe('postconditions', () => {
     const s = step('recreate-claim');
     const j = jWithTarget();
     expect(s.isDone(observed({ journal: j, claim: pvc() }))).to.equal(false);
-    expect(s.isDone(observed({ journal: j, claim: pvc({ spec: { volumeName: 'pv-target' }, status: { phase: 'Pending' } }) }))).to.equal(false);
+    expect(
+      s.isDone(
+        observed({
+          journal: j,
+          claim: pvc({ spec: { volumeName: 'pv-target' }, status: { phase: 'Pending' } }),
+        }),
+      ),
+    ).to.equal(false);
     expect(s.isDone(observed({ journal: j, claim: finalClaim() }))).to.equal(true);
   });
 
@@ -136,7 +196,13 @@ describe('postconditions', () => {
     const j = jWithTarget();
     expect(s.isDone(observed({ journal: j, claim: finalClaim(), targetPv: copiedTarget() }))).to.equal(false);
     expect(
-      s.isDone(observed({ journal: j, claim: finalClaim(), targetPv: copiedTarget({ persistentVolumeReclaimPolicy: 'Delete' }) })),
+      s.isDone(
+        observed({
+          journal: j,
+          claim: finalClaim(),
+          targetPv: copiedTarget({ persistentVolumeReclaimPolicy: 'Delete' }),
+        }),
+      ),
     ).to.equal(true);
   });
 
@@ -144,7 +210,12 @@ describe('postconditions', () => {
     const s = step('scale-up');
     const j = jWithTarget();
     const o = (replicas: number, ready: number) =>
-      observed({ journal: j, claim: finalClaim(), targetPv: copiedTarget(), owners: [{ kind: 'Deployment', name: 'web', exists: true, replicas, readyReplicas: ready }] });
+      observed({
+        journal: j,
+        claim: finalClaim(),
+        targetPv: copiedTarget(),
+        owners: [{ kind: 'Deployment', name: 'web', exists: true, replicas, readyReplicas: ready }],
+      });
     expect(s.isDone(o(0, 0))).to.equal(false);
     expect(s.isDone(o(2, 1))).to.equal(false);
     expect(s.isDone(o(2, 2))).to.equal(true);

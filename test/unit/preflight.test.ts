@@ -75,14 +75,19 @@ describe('preflight', () => {
       templateOwners: [{ kind: 'Deployment', name: 'web' }],
       hpas: [{ metadata: { name: 'web' }, spec: { scaleTargetRef: { kind: 'Deployment', name: 'web' } } }],
     });
-    expect(evaluatePreflight(request(), f).problems.join()).to.match(/HorizontalPodAutoscaler web targets Deployment web.*--ignore-hpa/);
+    expect(evaluatePreflight(request(), f).problems.join()).to.match(
+      /HorizontalPodAutoscaler web targets Deployment web.*--ignore-hpa/,
+    );
     const ok = evaluatePreflight(request({ ignoreHpa: true }), f);
     expect(ok.problems).to.deep.equal([]);
     expect(ok.owners).to.deep.equal([{ kind: 'Deployment', name: 'web' }]);
   });
 
   it('asks for --to-class when the claim has no class', () => {
-    const r = evaluatePreflight(request({ toClass: undefined }), facts({ claim: pvc({ spec: { storageClassName: '' } }) }));
+    const r = evaluatePreflight(
+      request({ toClass: undefined }),
+      facts({ claim: pvc({ spec: { storageClassName: '' } }) }),
+    );
     expect(r.problems.join()).to.match(/has no StorageClass; pass --to-class/);
   });
 });

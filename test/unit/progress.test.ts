@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { copyFraction, emptyCopyLog, progressFigures, readCopyLog } from '../../src/core/progress.js';
 
-const header = 'PVMOVE total_bytes=1000000 files=10 used_bytes=1100000 archive_records=100 checkpoint_records=5 target_room=9';
+const header =
+  'PVMOVE total_bytes=1000000 files=10 used_bytes=1100000 archive_records=100 checkpoint_records=5 target_room=9';
 
 describe('copy log progress', () => {
   it('reads the measurement line and checkpoints into bytes done', () => {
@@ -50,6 +51,8 @@ describe('copy log progress', () => {
   });
 
   it('reports nothing before the measurement line', () => {
-    expect(progressFigures(readCopyLog(emptyCopyLog(), 'PVMOVE progress checkpoint=3'), [])).to.equal(undefined);
+    expect(progressFigures(readCopyLog(emptyCopyLog(), 'PVMOVE progress checkpoint=3'), [])).to.equal(
+      undefined,
+    );
   });
 });

@@ -1,6 +1,11 @@
 import { expect } from 'chai';
 import { parseDuration } from '../../src/core/duration.js';
-import { compareQuantities, formatBytes, parseQuantityMilli, quantityToBytes } from '../../src/core/quantity.js';
+import {
+  compareQuantities,
+  formatBytes,
+  parseQuantityMilli,
+  quantityToBytes,
+} from '../../src/core/quantity.js';
 
 describe('quantities', () => {
   it('orders 1Gi < 1500Mi < 2Gi', () => {

@@ -1,5 +1,10 @@
 import { expect } from 'chai';
-import { completeCleanupRequest, completeMoveRequest, parseNodeSelector, parseToleration } from '../../src/cli/request.js';
+import {
+  completeCleanupRequest,
+  completeMoveRequest,
+  parseNodeSelector,
+  parseToleration,
+} from '../../src/cli/request.js';
 import { UsageError } from '../../src/core/errors.js';
 import { DEFAULT_IMAGE, DEFAULT_TIMEOUTS } from '../../src/core/defaults.js';
 
@@ -16,11 +21,21 @@ describe('argv -> request', () => {
     expect(request.toClass).to.equal('fast');
     expect(request).to.not.have.property('size');
     expect(request.verify).to.equal('count');
-    expect(request.copy).to.deep.equal({ image: DEFAULT_IMAGE, imagePullPolicy: 'IfNotPresent', tolerations: [], nodeSelector: {} });
+    expect(request.copy).to.deep.equal({
+      image: DEFAULT_IMAGE,
+      imagePullPolicy: 'IfNotPresent',
+      tolerations: [],
+      nodeSelector: {},
+    });
     expect(request.timeouts).to.deep.equal(DEFAULT_TIMEOUTS);
     expect(request.commands.resume).to.equal('kubectl pvmove data -n from-context --to-class fast');
     expect(request.commands.cleanup).to.equal('kubectl pvmove cleanup data -n from-context');
-    expect(cli).to.deep.equal({ output: 'auto', yes: false, dryRun: false, kube: { context: undefined, kubeconfig: undefined } });
+    expect(cli).to.deep.equal({
+      output: 'auto',
+      yes: false,
+      dryRun: false,
+      kube: { context: undefined, kubeconfig: undefined },
+    });
   });
 
   it('takes -n over the context namespace, and keeps --context/--kubeconfig in printed commands', () => {
@@ -29,7 +44,9 @@ describe('argv -> request', () => {
       noContext,
     );
     expect(request.namespace).to.equal('shop');
-    expect(request.commands.resume).to.equal("kubectl pvmove data -n shop --size 20Gi --context prod --kubeconfig '/tmp/my config'");
+    expect(request.commands.resume).to.equal(
+      "kubectl pvmove data -n shop --size 20Gi --context prod --kubeconfig '/tmp/my config'",
+    );
   });
 
   it('parses copy options and timeouts', () => {
@@ -67,15 +84,43 @@ describe('argv -> request', () => {
     ['no target', { claim: 'data' }, /pass --to-class CLASS, --size SIZE, or both/],
     ['bad size', { claim: 'data', size: '10GB' }, /--size "10GB" is not a size like 10Gi/],
     ['zero size', { claim: 'data', size: '0' }, /--size "0" is not a size/],
-    ['bad class', { claim: 'data', toClass: 'Fast_SSD' }, /--to-class "Fast_SSD" is not a valid Kubernetes name/],
+    [
+      'bad class',
+      { claim: 'data', toClass: 'Fast_SSD' },
+      /--to-class "Fast_SSD" is not a valid Kubernetes name/,
+    ],
     ['bad claim', { claim: 'Data!', toClass: 'fast' }, /claim "Data!" is not a valid Kubernetes name/],
     ['bad namespace', { claim: 'data', toClass: 'fast', namespace: 'a.b' }, /namespace "a.b" is not a valid/],
-    ['bad verify', { claim: 'data', toClass: 'fast', verify: 'md5' }, /--verify "md5": use one of count, checksum, none/],
-    ['bad pull policy', { claim: 'data', toClass: 'fast', imagePullPolicy: 'Sometimes' }, /--image-pull-policy "Sometimes"/],
-    ['bad timeout', { claim: 'data', toClass: 'fast', timeoutCopy: 'forever' }, /--timeout-copy "forever" is not a duration/],
-    ['bad output', { claim: 'data', toClass: 'fast', output: 'yaml' }, /-o "yaml": use one of auto, tree, plain, json/],
-    ['bad toleration', { claim: 'data', toClass: 'fast', copyToleration: ['a:Never'] }, /effect must be one of/],
-    ['bad selector', { claim: 'data', toClass: 'fast', copyNodeSelector: ['ssd'] }, /--copy-node-selector "ssd" is not key=value/],
+    [
+      'bad verify',
+      { claim: 'data', toClass: 'fast', verify: 'md5' },
+      /--verify "md5": use one of count, checksum, none/,
+    ],
+    [
+      'bad pull policy',
+      { claim: 'data', toClass: 'fast', imagePullPolicy: 'Sometimes' },
+      /--image-pull-policy "Sometimes"/,
+    ],
+    [
+      'bad timeout',
+      { claim: 'data', toClass: 'fast', timeoutCopy: 'forever' },
+      /--timeout-copy "forever" is not a duration/,
+    ],
+    [
+      'bad output',
+      { claim: 'data', toClass: 'fast', output: 'yaml' },
+      /-o "yaml": use one of auto, tree, plain, json/,
+    ],
+    [
+      'bad toleration',
+      { claim: 'data', toClass: 'fast', copyToleration: ['a:Never'] },
+      /effect must be one of/,
+    ],
+    [
+      'bad selector',
+      { claim: 'data', toClass: 'fast', copyNodeSelector: ['ssd'] },
+      /--copy-node-selector "ssd" is not key=value/,
+    ],
   ];
   for (const [name, argv, message] of refusals) {
     it(`refuses ${name} with a usage error that says what to do`, () => {
@@ -96,7 +141,11 @@ describe('argv -> request', () => {
 
   it('parses tolerations in kubectl taint syntax', () => {
     expect(parseToleration('Exists')).to.deep.equal({ operator: 'Exists' });
-    expect(parseToleration('k:NoExecute')).to.deep.equal({ key: 'k', operator: 'Exists', effect: 'NoExecute' });
+    expect(parseToleration('k:NoExecute')).to.deep.equal({
+      key: 'k',
+      operator: 'Exists',
+      effect: 'NoExecute',
+    });
     expect(parseToleration('k=v')).to.deep.equal({ key: 'k', operator: 'Equal', value: 'v' });
     expect(parseNodeSelector([])).to.deep.equal({});
   });

@@ -26,7 +26,10 @@ export async function runCleanupCommand(argv: CleanupArgv, io: Io): Promise<void
           `Cleanup releases the old PV ${target.sourcePv} (original reclaim policy ${target.sourcePolicy}) and deletes the journal.\n`,
       );
       if (!(await confirm(io, `Delete PV ${target.sourcePv}?`))) {
-        throw new UsageError('not confirmed; nothing was changed', `Run \`${req.commands.cleanup}\` again, or add --yes.`);
+        throw new UsageError(
+          'not confirmed; nothing was changed',
+          `Run \`${req.commands.cleanup}\` again, or add --yes.`,
+        );
       }
     }
     renderer.begin([
@@ -47,7 +50,13 @@ export const cleanupCommand: CommandModule<object, CleanupArgv> = {
   builder: (y: Argv) =>
     withKubeFlags(y)
       .positional('claim', { type: 'string', describe: 'Name of the moved PersistentVolumeClaim' })
-      .option('timeout-delete', { type: 'string', describe: 'Max wait for the PV to be deleted (default 5m)' })
-      .example('$0 cleanup data -n shop', 'Delete the old PV of claim shop/data') as unknown as Argv<CleanupArgv>,
+      .option('timeout-delete', {
+        type: 'string',
+        describe: 'Max wait for the PV to be deleted (default 5m)',
+      })
+      .example(
+        '$0 cleanup data -n shop',
+        'Delete the old PV of claim shop/data',
+      ) as unknown as Argv<CleanupArgv>,
   handler: () => undefined, // replaced in app.ts, which owns the Io
 };

@@ -10,7 +10,9 @@ export function planSummary(plan: Plan): string {
     `  to:   class ${plan.target.storageClass}, ${plan.target.size}${plan.target.pv ? `, PV ${plan.target.pv}` : ''} (temporary claim ${plan.target.claim}, copy pod ${plan.copyPod})`,
     `  journal: ConfigMap ${plan.journal}`,
     'Steps:',
-    ...plan.steps.map((s, i) => `  ${String(i + 1).padStart(2)}. ${s.done ? '[done]' : '[todo]'} ${s.id}: ${s.title}`),
+    ...plan.steps.map(
+      (s, i) => `  ${String(i + 1).padStart(2)}. ${s.done ? '[done]' : '[todo]'} ${s.id}: ${s.title}`,
+    ),
   ];
   if (plan.notes.length > 0) lines.push('Notes:', ...plan.notes.map((n) => `  - ${n}`));
   return `${lines.join('\n')}\n`;

@@ -52,7 +52,8 @@ export function treeRenderer(io: Io): Renderer {
         const s = slots.get(event.step);
         if (!s) return;
         if (event.status === 'done') s.settle({ kind: 'done' });
-        else if (event.status === 'skipped') s.settle({ kind: 'skipped', message: event.message ?? 'skipped' });
+        else if (event.status === 'skipped')
+          s.settle({ kind: 'skipped', message: event.message ?? 'skipped' });
         else if (event.status === 'failed') s.settle({ kind: 'failed', message: event.message ?? 'failed' });
         return;
       }
@@ -108,7 +109,11 @@ export function treeRenderer(io: Io): Renderer {
       let first = true;
       for (const s of slots.values()) {
         if (s.settled) continue;
-        s.settle(err !== undefined && first ? { kind: 'failed', message: describe(err) } : { kind: 'skipped', message: 'not reached' });
+        s.settle(
+          err !== undefined && first
+            ? { kind: 'failed', message: describe(err) }
+            : { kind: 'skipped', message: 'not reached' },
+        );
         first = false;
       }
       await running;

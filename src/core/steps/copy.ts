@@ -6,7 +6,13 @@ import { StepProblem, TimeoutProblem } from '../errors.js';
 import { copiedPatch } from '../manifests.js';
 import { isCopied, targetPvName } from '../observed.js';
 import { podsUsingClaim } from '../owners.js';
-import { emptyCopyLog, progressFigures, readCopyLog, type CopyLogState, type ProgressSample } from '../progress.js';
+import {
+  emptyCopyLog,
+  progressFigures,
+  readCopyLog,
+  type CopyLogState,
+  type ProgressSample,
+} from '../progress.js';
 import { formatBytes } from '../quantity.js';
 import { needJournal, type Step, type StepContext } from '../step.js';
 import { copyPodFor } from './target.js';
@@ -20,10 +26,14 @@ const RATE_WINDOW_MS = 30_000;
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }
 
@@ -33,7 +43,9 @@ function exitCodeOf(pod: Pod): number | undefined {
 
 function failureText(pod: Pod, s: CopyLogState): string {
   const code = exitCodeOf(pod);
-  const parts = [`copy pod ${pod.metadata.name} failed${code !== undefined ? ` with exit code ${code}` : ''}`];
+  const parts = [
+    `copy pod ${pod.metadata.name} failed${code !== undefined ? ` with exit code ${code}` : ''}`,
+  ];
   if (s.error) parts.push(s.error);
   if (s.tarMessages.length > 0) parts.push(s.tarMessages.slice(-3).join(' | '));
   return parts.join(': ');
@@ -53,7 +65,8 @@ async function readLogs(ctx: StepContext, state: CopyLogState): Promise<CopyLogS
   let s = state;
   try {
     // The head carries the measurement line; the tail the latest checkpoint and the verdict.
-    if (s.totalBytes === undefined) s = readCopyLog(s, await ctx.cluster.readPodLog(ns, name, { limitBytes: 64 * 1024 }));
+    if (s.totalBytes === undefined)
+      s = readCopyLog(s, await ctx.cluster.readPodLog(ns, name, { limitBytes: 64 * 1024 }));
     s = readCopyLog(s, await ctx.cluster.readPodLog(ns, name, { tailLines: 40 }));
   } catch {
     // No log yet (container creating); the next poll tries again.
@@ -70,16 +83,16 @@ export const copy: Step = {
     const j = needJournal(ctx);
     const ns = ctx.req.namespace;
     const name = ctx.names.copyPod;
-    let pod = ctx.observed.copyPod;
+    let exists = ctx.observed.copyPod !== undefined;
     // A pod that failed in an earlier run is replaced: the failure was reported then.
-    if (pod && pod.status?.phase === 'Failed' && ctx.previous?.status === 'failed') {
+    if (ctx.observed.copyPod?.status?.phase === 'Failed' && ctx.previous?.status === 'failed') {
       await ctx.cluster.deletePod(ns, name);
       await ctx.cluster.waitFor(`old copy pod ${name} to be deleted`, ctx.req.timeouts.deleteMs, async () =>
         (await ctx.cluster.getPod(ns, name)) ? undefined : true,
       );
-      pod = undefined;
+      exists = false;
     }
-    if (!pod) pod = await ctx.cluster.createPod(copyPodFor(ctx, j, ctx.observed.sourcePv));
+    if (!exists) await ctx.cluster.createPod(copyPodFor(ctx, j, ctx.observed.sourcePv));
 
     const started = Date.now();
     let running: number | undefined;
@@ -102,7 +115,11 @@ export const copy: Step = {
 
       if (phase === 'Pending') {
         if (Date.now() - started > ctx.req.timeouts.startMs) {
-          throw new TimeoutProblem(`copy pod ${name} to start`, ctx.req.timeouts.startMs, await copyPodHint(ctx.cluster, ns, name));
+          throw new TimeoutProblem(
+            `copy pod ${name} to start`,
+            ctx.req.timeouts.startMs,
+            await copyPodHint(ctx.cluster, ns, name),
+          );
         }
       } else {
         running ??= Date.now();
@@ -123,13 +140,19 @@ export const copy: Step = {
 
       if (phase === 'Failed') throw new StepProblem(failureText(current, state));
       if (phase === 'Succeeded') {
-        if (!state.verifyOk) state = readCopyLog(state, await ctx.cluster.readPodLog(ns, name, { tailLines: 200 }));
-        if (!state.verifyOk) throw new StepProblem(`copy pod ${name} exited without confirming the verification`);
+        if (!state.verifyOk)
+          state = readCopyLog(state, await ctx.cluster.readPodLog(ns, name, { tailLines: 200 }));
+        if (!state.verifyOk)
+          throw new StepProblem(`copy pod ${name} exited without confirming the verification`);
         ctx.emit({ type: 'info', step: 'copy', message: state.verifyOk });
         break;
       }
       if (running !== undefined && Date.now() - running > ctx.req.timeouts.copyMs) {
-        throw new TimeoutProblem(`copy pod ${name} to finish`, ctx.req.timeouts.copyMs, lastMessage || undefined);
+        throw new TimeoutProblem(
+          `copy pod ${name} to finish`,
+          ctx.req.timeouts.copyMs,
+          lastMessage || undefined,
+        );
       }
       await sleep(POLL_MS, ctx.signal);
     }

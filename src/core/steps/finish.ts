@@ -17,7 +17,8 @@ export const finish: Step = {
     const j = needJournal(ctx);
     const pv = targetPvName(ctx.observed);
     if (!pv) throw new StepProblem('the target PV is unknown');
-    if (ctx.observed.sourcePv) await ctx.cluster.patchPv(j.original.sourcePv.name, sourceMigratedPatch(j.migrationId, pv));
+    if (ctx.observed.sourcePv)
+      await ctx.cluster.patchPv(j.original.sourcePv.name, sourceMigratedPatch(j.migrationId, pv));
     const now = ctx.now().toISOString();
     await ctx.updateJournal((cur) => ({ ...cur, phase: 'finished', finishedAt: now }));
   },

@@ -6,7 +6,10 @@ import type { ClusterPort } from '../cluster.js';
 import type { MigrationRequest } from '../types.js';
 import type { Step } from '../step.js';
 
-export async function gatherPreflightFacts(req: MigrationRequest, cluster: ClusterPort): Promise<PreflightFacts> {
+export async function gatherPreflightFacts(
+  req: MigrationRequest,
+  cluster: ClusterPort,
+): Promise<PreflightFacts> {
   const claim = await cluster.getPvc(req.namespace, req.claim);
   const volume = claim?.spec?.volumeName;
   const className = targetClassOf(req, claim);
@@ -40,7 +43,8 @@ export const preflight: Step = {
   async run(ctx) {
     const facts = await gatherPreflightFacts(ctx.req, ctx.cluster);
     const result = evaluatePreflight(ctx.req, facts);
-    if (result.problems.length > 0) throw new PreflightError(result.problems.join('; '), ctx.req.commands.resume);
+    if (result.problems.length > 0)
+      throw new PreflightError(result.problems.join('; '), ctx.req.commands.resume);
     for (const w of result.warnings) ctx.emit({ type: 'warning', step: 'preflight', message: w });
     ctx.preflight = result;
   },

@@ -6,8 +6,9 @@ import { finalClaimBound, targetPvName } from '../observed.js';
 import { needJournal, type Step } from '../step.js';
 import type { Pod } from '../types.js';
 
-const policyOf = (pv: { spec?: { persistentVolumeReclaimPolicy?: string } } | undefined): string | undefined =>
-  pv?.spec?.persistentVolumeReclaimPolicy;
+const policyOf = (
+  pv: { spec?: { persistentVolumeReclaimPolicy?: string } } | undefined,
+): string | undefined => pv?.spec?.persistentVolumeReclaimPolicy;
 
 export const retainSourcePv: Step = {
   id: 'retain-source-pv',
@@ -23,10 +24,12 @@ export const retainSourcePv: Step = {
 
 export const retainTargetPv: Step = {
   id: 'retain-target-pv',
-  title: "Wait for the target PV and set its reclaim policy to Retain",
+  title: 'Wait for the target PV and set its reclaim policy to Retain',
   isDone: (o) =>
     finalClaimBound(o) ||
-    (o.journal?.original.targetPv !== undefined && o.targetPv !== undefined && policyOf(o.targetPv) === 'Retain'),
+    (o.journal?.original.targetPv !== undefined &&
+      o.targetPv !== undefined &&
+      policyOf(o.targetPv) === 'Retain'),
   whyNotDone: (o) =>
     o.targetPv ? `target PV policy is ${policyOf(o.targetPv) ?? 'unknown'}` : 'the target claim is not bound',
   async run(ctx) {
@@ -47,9 +50,8 @@ export const retainTargetPv: Step = {
     const pv = await ctx.cluster.getPv(pvName);
     if (!pv) throw new StepProblem(`target PV ${pvName} not found`);
     // Write the original policy down before changing it (invariant 2); never overwrite it on a re-run.
-    let j = needJournal(ctx);
-    if (!j.original.targetPv) {
-      j = await ctx.updateJournal((cur) => ({
+    if (!needJournal(ctx).original.targetPv) {
+      await ctx.updateJournal((cur) => ({
         ...cur,
         original: {
           ...cur.original,
@@ -72,7 +74,8 @@ export const restoreReclaimPolicy: Step = {
   async run(ctx) {
     const j = needJournal(ctx);
     const pv = targetPvName(ctx.observed);
-    if (!pv || !finalClaimBound(ctx.observed)) throw new StepProblem(`claim ${ctx.req.claim} is not bound to the target PV`);
+    if (!pv || !finalClaimBound(ctx.observed))
+      throw new StepProblem(`claim ${ctx.req.claim} is not bound to the target PV`);
     await ctx.cluster.patchPv(pv, reclaimPolicyPatch(j.original.sourcePv.reclaimPolicy));
   },
 };

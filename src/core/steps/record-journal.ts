@@ -11,7 +11,8 @@ export const recordJournal: Step = {
     const pf = ctx.preflight;
     const claim = ctx.observed.claim;
     const pv = ctx.observed.sourcePv;
-    if (!pf || !claim || !pv) throw new Error('internal: record-journal needs the preflight result of this run');
+    if (!pf || !claim || !pv)
+      throw new Error('internal: record-journal needs the preflight result of this run');
     const owners: OwnerRecord[] = [];
     for (const owner of pf.owners) {
       const s = await ctx.cluster.getOwnerState(ctx.req.namespace, owner);
@@ -33,7 +34,10 @@ export const recordJournal: Step = {
       original: {
         pvc: cleanPvcForJournal(claim),
         pvcUid: claim.metadata.uid ?? '',
-        sourcePv: { name: pv.metadata.name ?? '', reclaimPolicy: pv.spec?.persistentVolumeReclaimPolicy ?? 'Delete' },
+        sourcePv: {
+          name: pv.metadata.name ?? '',
+          reclaimPolicy: pv.spec?.persistentVolumeReclaimPolicy ?? 'Delete',
+        },
         owners,
         deletedPods: ctx.req.deletePods ? [...pf.barePods] : [],
       },

@@ -29,7 +29,11 @@ export const scaleDown: Step = {
       else await ctx.cluster.scaleOwner(ns, owner, 0);
     }
     for (const pod of j.original.deletedPods) {
-      ctx.emit({ type: 'warning', step: 'scale-down', message: `deleting pod ${pod} (--delete-pods); it will not come back` });
+      ctx.emit({
+        type: 'warning',
+        step: 'scale-down',
+        message: `deleting pod ${pod} (--delete-pods); it will not come back`,
+      });
       await ctx.cluster.deletePod(ns, pod);
     }
     await ctx.cluster.waitFor(
@@ -57,12 +61,17 @@ export const scaleUp: Step = {
   async run(ctx) {
     const j = needJournal(ctx);
     const ns = ctx.req.namespace;
-    if (!finalClaimBound(ctx.observed)) throw new StepProblem(`claim ${ctx.req.claim} is not bound to the target PV`);
+    if (!finalClaimBound(ctx.observed))
+      throw new StepProblem(`claim ${ctx.req.claim} is not bound to the target PV`);
     // Reverse order: workloads first, CronJobs last.
     for (const owner of [...j.original.owners].reverse()) {
       const state = ctx.observed.owners.find((s) => s.kind === owner.kind && s.name === owner.name);
       if (state && !state.exists) {
-        ctx.emit({ type: 'warning', step: 'scale-up', message: `${ownerLabel(owner)} no longer exists; not restored` });
+        ctx.emit({
+          type: 'warning',
+          step: 'scale-up',
+          message: `${ownerLabel(owner)} no longer exists; not restored`,
+        });
         continue;
       }
       if (isSuspendable(owner)) await ctx.cluster.setSuspend(ns, owner, owner.suspend ?? false);

@@ -12,7 +12,12 @@ import { needJournal, type Step, type StepContext } from '../step.js';
 async function holders(ctx: StepContext, claims: string[]): Promise<string[]> {
   const pods = await ctx.cluster.listPods(ctx.req.namespace);
   return pods
-    .filter((p) => claims.some((c) => podMountsClaim(p, c)) && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed')
+    .filter(
+      (p) =>
+        claims.some((c) => podMountsClaim(p, c)) &&
+        p.status?.phase !== 'Succeeded' &&
+        p.status?.phase !== 'Failed',
+    )
     .map((p) => `${p.metadata.name}${p.metadata.deletionTimestamp ? ' (terminating)' : ''}`);
 }
 
@@ -43,9 +48,11 @@ export const releaseClaims: Step = {
     );
   },
   whyNotDone: (o) =>
-    [o.copyPod && 'copy pod', o.targetClaim && 'target claim', o.claim && 'original claim']
-      .filter(Boolean)
-      .join(', ') + ' still present',
+    nameTaken(o)
+      ? nameTakenProblem(o, o.journal?.claim.name ?? '?').message
+      : [o.copyPod && 'copy pod', o.targetClaim && 'target claim', o.claim && 'original claim']
+          .filter(Boolean)
+          .join(', ') + ' still present',
   async run(ctx) {
     const j = needJournal(ctx);
     const o = ctx.observed;
@@ -53,14 +60,18 @@ export const releaseClaims: Step = {
     // Belt and braces for invariant 8: never delete a claim unless the copy verified.
     if (!isCopied(o)) throw new StepProblem('the copy is not verified; no claim is deleted');
     if (o.podsUsingClaim.length > 0) {
-      throw new StepProblem(`pod ${o.podsUsingClaim.map((p) => p.metadata.name).join(', ')} uses ${ctx.req.claim} again`);
+      throw new StepProblem(
+        `pod ${o.podsUsingClaim.map((p) => p.metadata.name).join(', ')} uses ${ctx.req.claim} again`,
+      );
     }
     if (nameTaken(o)) throw nameTakenProblem(o, ctx.req.claim);
 
     if (o.copyPod) {
       await ctx.cluster.deletePod(ns, ctx.names.copyPod);
-      await ctx.cluster.waitFor(`copy pod ${ctx.names.copyPod} to be deleted`, ctx.req.timeouts.deleteMs, async () =>
-        (await ctx.cluster.getPod(ns, ctx.names.copyPod)) ? undefined : true,
+      await ctx.cluster.waitFor(
+        `copy pod ${ctx.names.copyPod} to be deleted`,
+        ctx.req.timeouts.deleteMs,
+        async () => ((await ctx.cluster.getPod(ns, ctx.names.copyPod)) ? undefined : true),
       );
     }
     if (o.targetClaim) await ctx.cluster.deletePvc(ns, ctx.names.targetClaim, o.targetClaim.metadata.uid);
@@ -71,7 +82,10 @@ export const releaseClaims: Step = {
       'both claims to be deleted',
       ctx.req.timeouts.deleteMs,
       async () => {
-        const [a, b] = await Promise.all([ctx.cluster.getPvc(ns, ctx.req.claim), ctx.cluster.getPvc(ns, ctx.names.targetClaim)]);
+        const [a, b] = await Promise.all([
+          ctx.cluster.getPvc(ns, ctx.req.claim),
+          ctx.cluster.getPvc(ns, ctx.names.targetClaim),
+        ]);
         const originalGone = !a || a.metadata.uid !== j.original.pvcUid;
         return originalGone && !b ? true : undefined;
       },
@@ -93,7 +107,9 @@ export const prebindTargetPv: Step = {
     const ref = o.targetPv?.spec?.claimRef;
     const claim = o.journal?.claim;
     if (finalClaimBound(o)) return true;
-    return claim !== undefined && ref !== undefined && ref.name === claim.name && ref.namespace === claim.namespace;
+    return (
+      claim !== undefined && ref !== undefined && ref.name === claim.name && ref.namespace === claim.namespace
+    );
   },
   whyNotDone: (o) => `target PV claimRef is ${JSON.stringify(o.targetPv?.spec?.claimRef ?? null)}`,
   async run(ctx) {
@@ -129,9 +145,13 @@ export const recreateClaim: Step = {
         }),
       );
     }
-    await ctx.cluster.waitFor(`claim ${ctx.req.claim} to be bound to ${pv}`, ctx.req.timeouts.bindMs, async () => {
-      const pvc = await ctx.cluster.getPvc(ns, ctx.req.claim);
-      return pvc?.status?.phase === 'Bound' && pvc.spec?.volumeName === pv ? true : undefined;
-    });
+    await ctx.cluster.waitFor(
+      `claim ${ctx.req.claim} to be bound to ${pv}`,
+      ctx.req.timeouts.bindMs,
+      async () => {
+        const pvc = await ctx.cluster.getPvc(ns, ctx.req.claim);
+        return pvc?.status?.phase === 'Bound' && pvc.spec?.volumeName === pv ? true : undefined;
+      },
+    );
   },
 };

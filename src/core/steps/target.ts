@@ -40,7 +40,8 @@ export const createTarget: Step = {
         `pod ${o.podsUsingClaim.map((p) => p.metadata.name).join(', ')} uses ${ctx.req.claim} again; something scaled an owner back up`,
       );
     }
-    if (!originalClaimExists(o)) throw new StepProblem(`the original claim ${ctx.req.claim} is gone before the copy`);
+    if (!originalClaimExists(o))
+      throw new StepProblem(`the original claim ${ctx.req.claim} is gone before the copy`);
     if (!o.targetClaim) {
       await ctx.cluster.createPvc(
         buildTargetClaim({
