@@ -17,7 +17,7 @@ export function isTransient(err: unknown): boolean {
   if (code === 429 || (code !== undefined && code >= 500)) return true;
   const text =
     err instanceof Error ? `${err.message} ${(err as { cause?: { code?: string } }).cause?.code ?? ''}` : '';
-  return /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|socket hang up|UND_ERR/i.test(text);
+  return /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN|socket hang up|fetch failed|UND_ERR/i.test(text);
 }
 
 function bodyMessage(body: unknown): string | undefined {

@@ -2,7 +2,7 @@
 // verify); the CLI gets them as progress events. A non-zero exit, a missing "verify ok" or a pod
 // that starts using the claim meanwhile stops the migration before any claim is deleted
 // (invariants 7 and 8).
-import { StepProblem, TimeoutProblem } from '../errors.js';
+import { describe, StepProblem, TimeoutProblem } from '../errors.js';
 import { copiedPatch } from '../manifests.js';
 import { isCopied, targetPvName } from '../observed.js';
 import { podsUsingClaim } from '../owners.js';
@@ -22,6 +22,8 @@ import type { Pod } from '../types.js';
 const POLL_MS = 2000;
 /** Rate and ETA are computed over this window of recent samples. */
 const RATE_WINDOW_MS = 30_000;
+/** How long the copy keeps following through API errors before giving up (the pod keeps running). */
+const API_OUTAGE_MS = 5 * 60_000;
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -99,8 +101,10 @@ export const copy: Step = {
     let state = emptyCopyLog();
     let samples: ProgressSample[] = [];
     let lastMessage = '';
-    for (;;) {
-      if (ctx.signal.aborted) return; // the runner turns this into "interrupted"; the pod keeps going
+    let apiTroubleSince: number | undefined;
+
+    /** One look at the pod; true once it succeeded and verified. */
+    const poll = async (): Promise<boolean> => {
       const current = await ctx.cluster.getPod(ns, name);
       if (!current) throw new StepProblem(`copy pod ${name} disappeared`);
       const phase = current.status?.phase ?? 'Pending';
@@ -145,7 +149,7 @@ export const copy: Step = {
         if (!state.verifyOk)
           throw new StepProblem(`copy pod ${name} exited without confirming the verification`);
         ctx.emit({ type: 'info', step: 'copy', message: state.verifyOk });
-        break;
+        return true;
       }
       if (running !== undefined && Date.now() - running > ctx.req.timeouts.copyMs) {
         throw new TimeoutProblem(
@@ -153,6 +157,26 @@ export const copy: Step = {
           ctx.req.timeouts.copyMs,
           lastMessage || undefined,
         );
+      }
+      return false;
+    };
+
+    for (;;) {
+      if (ctx.signal.aborted) return; // the runner turns this into "interrupted"; the pod keeps going
+      try {
+        if (await poll()) break;
+        apiTroubleSince = undefined;
+      } catch (err) {
+        // A copy runs for hours; an API server restart meanwhile must not fail it. Verdicts about
+        // the copy itself (StepProblem) are final.
+        if (err instanceof StepProblem) throw err;
+        apiTroubleSince ??= Date.now();
+        if (Date.now() - apiTroubleSince > API_OUTAGE_MS) throw err;
+        ctx.emit({
+          type: 'warning',
+          step: 'copy',
+          message: `cannot reach the API server, retrying: ${describe(err)}`,
+        });
       }
       await sleep(POLL_MS, ctx.signal);
     }
