@@ -170,13 +170,15 @@ export const copy: Step = {
         // A copy runs for hours; an API server restart meanwhile must not fail it. Verdicts about
         // the copy itself (StepProblem) are final.
         if (err instanceof StepProblem) throw err;
-        apiTroubleSince ??= Date.now();
+        if (apiTroubleSince === undefined) {
+          apiTroubleSince = Date.now();
+          ctx.emit({
+            type: 'warning',
+            step: 'copy',
+            message: `API trouble, still following the copy: ${describe(err)}`,
+          });
+        }
         if (Date.now() - apiTroubleSince > API_OUTAGE_MS) throw err;
-        ctx.emit({
-          type: 'warning',
-          step: 'copy',
-          message: `cannot reach the API server, retrying: ${describe(err)}`,
-        });
       }
       await sleep(POLL_MS, ctx.signal);
     }
