@@ -15,7 +15,7 @@ import {
 } from '../progress.js';
 import { formatBytes } from '../quantity.js';
 import { needJournal, type Step, type StepContext } from '../step.js';
-import { copyPodFor } from './target.js';
+import { copyPodFor, replaceStaleCopyPod } from './target.js';
 import { copyPodHint } from './reclaim.js';
 import type { Pod } from '../types.js';
 
@@ -95,6 +95,7 @@ export const copy: Step = {
       exists = false;
     }
     if (!exists) await ctx.cluster.createPod(copyPodFor(ctx, j, ctx.observed.sourcePv));
+    else await replaceStaleCopyPod(ctx, j);
 
     const started = Date.now();
     let running: number | undefined;

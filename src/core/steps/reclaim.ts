@@ -5,6 +5,7 @@ import { reclaimPolicyPatch } from '../manifests.js';
 import { finalClaimBound, targetPvName } from '../observed.js';
 import { needJournal, type Step } from '../step.js';
 import type { Pod } from '../types.js';
+import { replaceStaleCopyPod } from './target.js';
 
 const policyOf = (
   pv: { spec?: { persistentVolumeReclaimPolicy?: string } } | undefined,
@@ -35,6 +36,7 @@ export const retainTargetPv: Step = {
   async run(ctx) {
     const ns = ctx.req.namespace;
     const name = ctx.names.targetClaim;
+    await replaceStaleCopyPod(ctx, needJournal(ctx));
     // With WaitForFirstConsumer the claim binds once the copy pod schedules; explain a pod that cannot.
     const bound = await ctx.cluster.waitFor(
       `claim ${name} to be bound`,

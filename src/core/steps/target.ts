@@ -56,3 +56,38 @@ export const createTarget: Step = {
     if (!o.copyPod) await ctx.cluster.createPod(copyPodFor(ctx, j, o.sourcePv));
   },
 };
+
+/** The parts of the copy pod a re-run with other --image/--copy-* flags changes. */
+function copyPodShape(pod: Pod): string {
+  const spec = (pod.spec ?? {}) as {
+    containers?: { image?: string; imagePullPolicy?: string }[];
+    tolerations?: unknown;
+    nodeSelector?: unknown;
+  };
+  const c = spec.containers?.[0];
+  return JSON.stringify([c?.image, c?.imagePullPolicy, spec.tolerations ?? [], spec.nodeSelector ?? {}]);
+}
+
+/**
+ * A copy pod that has not started (unschedulable, image not pullable) is replaced when the re-run
+ * asks for another image, tolerations or node selector; otherwise the fix could never take effect.
+ */
+export async function replaceStaleCopyPod(ctx: StepContext, j: Journal): Promise<boolean> {
+  const current = await ctx.cluster.getPod(ctx.req.namespace, ctx.names.copyPod);
+  if (!current || current.status?.phase !== 'Pending') return false;
+  const wanted = copyPodFor(ctx, j, ctx.observed.sourcePv);
+  if (copyPodShape(current) === copyPodShape(wanted)) return false;
+  ctx.emit({
+    type: 'info',
+    step: 'copy',
+    message: `replacing copy pod ${ctx.names.copyPod}: image or placement changed`,
+  });
+  await ctx.cluster.deletePod(ctx.req.namespace, ctx.names.copyPod);
+  await ctx.cluster.waitFor(
+    `old copy pod ${ctx.names.copyPod} to be deleted`,
+    ctx.req.timeouts.deleteMs,
+    async () => ((await ctx.cluster.getPod(ctx.req.namespace, ctx.names.copyPod)) ? undefined : true),
+  );
+  await ctx.cluster.createPod(wanted);
+  return true;
+}
