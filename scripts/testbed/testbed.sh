@@ -49,6 +49,7 @@ cmd_up() {
     --service-account-issuer https://kubernetes.default.svc --service-account-key-file "$TB_PKI/sa.pub" \
     --service-account-signing-key-file "$TB_PKI/sa.key" --service-cluster-ip-range "$TB_SERVICE_CIDR" \
     --allow-privileged=true --kubelet-client-certificate "$TB_PKI/admin.crt" --kubelet-client-key "$TB_PKI/admin.key" \
+    --kubelet-preferred-address-types InternalIP,Hostname \
     --profiling=false --enable-priority-and-fairness=false --v=1
   wait_for kube-apiserver 120 api /readyz
 

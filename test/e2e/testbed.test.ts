@@ -47,7 +47,8 @@ describe('test bed cluster', function () {
         const pvc = await c.core.readNamespacedPersistentVolumeClaim({ name: 'data', namespace: ns });
         expect(pvc.status?.phase).to.equal('Pending');
       }
-      const payload = randomBytes(256 * 1024).toString('base64');
+      // One exec argument may hold at most 128 KiB.
+      const payload = randomBytes(64 * 1024).toString('base64');
       const digest = createHash('sha256').update(payload).digest('hex');
       await runPod(c, ns, shellPod('writer', 'data', `printf '%s' '${payload}' > /data/payload; sync`));
       const bound = await waitForClaimBound(c, ns, 'data');

@@ -13,6 +13,9 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   address = "$TB_RUN/containerd.sock.ttrpc"
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "$PAUSE_IMAGE"
+  # This machine's root lacks CAP_SYS_RESOURCE, so runc cannot lower oom_score_adj below
+  # containerd's own (the kubelet asks -998 for sandboxes): cap it instead of failing every pod.
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
