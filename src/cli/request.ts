@@ -119,6 +119,31 @@ function kubeArgs(a: { context?: string; kubeconfig?: string }): string[] {
   ];
 }
 
+/** The flags that shape the move, as given, so the printed resume command is the same command. */
+function moveArgs(a: MoveArgv): string[] {
+  const out: string[] = [];
+  const flag = (name: string, value: string | undefined): void => {
+    if (value !== undefined) out.push(`--${name}`, value);
+  };
+  flag('verify', a.verify === 'count' ? undefined : a.verify);
+  flag('image', a.image === DEFAULT_COPY.image ? undefined : a.image);
+  flag(
+    'image-pull-policy',
+    a.imagePullPolicy === DEFAULT_COPY.imagePullPolicy ? undefined : a.imagePullPolicy,
+  );
+  for (const t of a.copyToleration ?? []) flag('copy-toleration', t);
+  for (const n of a.copyNodeSelector ?? []) flag('copy-node-selector', n);
+  if (a.deletePods) out.push('--delete-pods');
+  if (a.ignoreHpa) out.push('--ignore-hpa');
+  flag('timeout-bind', a.timeoutBind);
+  flag('timeout-start', a.timeoutStart);
+  flag('timeout-copy', a.timeoutCopy);
+  flag('timeout-scale', a.timeoutScale);
+  flag('timeout-delete', a.timeoutDelete);
+  flag('timeout-ready', a.timeoutReady);
+  return out;
+}
+
 function claimAndNamespace(
   a: { claim?: string; namespace?: string },
   contextNamespace: () => string,
@@ -187,7 +212,14 @@ export function completeMoveRequest(
     verify,
     copy: { image, imagePullPolicy: pull, tolerations, nodeSelector },
     timeouts,
-    commands: commandsFor({ claim, namespace, toClass: a.toClass, size: a.size, kubeArgs: kubeArgs(a) }),
+    commands: commandsFor({
+      claim,
+      namespace,
+      toClass: a.toClass,
+      size: a.size,
+      kubeArgs: kubeArgs(a),
+      moveArgs: moveArgs(a),
+    }),
   };
   return {
     request,

@@ -35,6 +35,7 @@ export async function prepareCleanup(req: CleanupRequest, cluster: ClusterPort):
       toClass: j.request.toClass,
       size: j.request.size,
       kubeArgs: req.commands.kubeArgs,
+      moveArgs: req.commands.moveArgs,
     });
     throw new PreflightError(
       `migration ${j.migrationId} of claim ${req.claim} is not finished; finish it with \`${resume}\``,

@@ -2,7 +2,7 @@
 // resume."), built in one place so every message names the same command.
 
 function quote(arg: string): string {
-  return /^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 export interface CommandInput {
@@ -12,19 +12,33 @@ export interface CommandInput {
   size?: string;
   /** --context/--kubeconfig as the user gave them, so the printed command targets the same cluster. */
   kubeArgs: string[];
+  /** Other move flags the user gave (--image, --copy-*, --verify, --timeout-*...), repeated on resume. */
+  moveArgs?: string[];
 }
 
 export function moveCommand(c: CommandInput): string {
   const args = ['kubectl', 'pvmove', c.claim, '-n', c.namespace];
   if (c.toClass) args.push('--to-class', c.toClass);
   if (c.size) args.push('--size', c.size);
-  return [...args, ...c.kubeArgs].map(quote).join(' ');
+  return [...args, ...(c.moveArgs ?? []), ...c.kubeArgs].map(quote).join(' ');
 }
 
 export function cleanupCommand(c: CommandInput): string {
   return ['kubectl', 'pvmove', 'cleanup', c.claim, '-n', c.namespace, ...c.kubeArgs].map(quote).join(' ');
 }
 
-export function commandsFor(c: CommandInput): { resume: string; cleanup: string; kubeArgs: string[] } {
-  return { resume: moveCommand(c), cleanup: cleanupCommand(c), kubeArgs: [...c.kubeArgs] };
+export interface Commands {
+  resume: string;
+  cleanup: string;
+  kubeArgs: string[];
+  moveArgs: string[];
+}
+
+export function commandsFor(c: CommandInput): Commands {
+  return {
+    resume: moveCommand(c),
+    cleanup: cleanupCommand(c),
+    kubeArgs: [...c.kubeArgs],
+    moveArgs: [...(c.moveArgs ?? [])],
+  };
 }

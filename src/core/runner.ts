@@ -80,6 +80,7 @@ export function checkSameRequest(req: MigrationRequest, j: Journal): string | un
     toClass: j.request.toClass,
     size: j.request.size,
     kubeArgs: req.commands.kubeArgs,
+    moveArgs: req.commands.moveArgs,
   });
   if (j.phase === 'finished') {
     return `claim ${j.claim.name} was already moved by migration ${j.migrationId} (to class ${j.request.toClass}, size ${j.request.size}); run \`${req.commands.cleanup}\` before moving it again`;

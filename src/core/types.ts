@@ -1,3 +1,5 @@
+import type { Commands } from './commands.js';
+
 // Plain shapes of the Kubernetes objects the core reads and writes. They are structural subsets of
 // the API types, so the core stays free of @kubernetes/client-node (only src/kube imports it) and
 // tests can build objects as literals.
@@ -191,12 +193,12 @@ export interface MigrationRequest {
   copy: CopyOptions;
   timeouts: Timeouts;
   /** Commands to print in messages (see commands.ts), with the user's --context/--kubeconfig. */
-  commands: { resume: string; cleanup: string; kubeArgs: string[] };
+  commands: Commands;
 }
 
 export interface CleanupRequest {
   namespace: string;
   claim: string;
   timeouts: Pick<Timeouts, 'deleteMs'>;
-  commands: { resume: string; cleanup: string; kubeArgs: string[] };
+  commands: Commands;
 }

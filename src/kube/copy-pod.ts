@@ -2,8 +2,29 @@
 // check it. No @kubernetes/client-node import here; the core's plan uses it.
 import type { CopyOptions, Labels, NodeSelector, Pod, VerifyMode } from '../core/types.js';
 import { copyScript } from './copy-script.js';
+import { shortHash } from '../core/names.js';
 
 export const COPY_CONTAINER = 'copy';
+
+/**
+ * A hash of what the user can change between runs (image, placement, verification). The server
+ * adds default tolerations and fields, so comparing specs would always differ; this does not.
+ */
+export const COPY_POD_HASH = 'pvmove.kubectl.io/pod-hash';
+
+export function copyPodHash(s: CopyPodSpec): string {
+  return shortHash(
+    JSON.stringify([
+      s.copy.image,
+      s.copy.imagePullPolicy,
+      s.copy.tolerations,
+      s.copy.nodeSelector,
+      s.verify,
+      s.sourceNodeAffinity ?? null,
+    ]),
+    12,
+  );
+}
 
 export interface CopyPodSpec {
   name: string;
@@ -58,7 +79,12 @@ export function buildCopyPod(s: CopyPodSpec): Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name: s.name, namespace: s.namespace, labels: { ...s.labels } },
-    spec,
+    metadata: {
+      name: s.name,
+      namespace: s.namespace,
+      labels: { ...s.labels },
+      annotations: { [COPY_POD_HASH]: copyPodHash(s) },
+    },
+    spec: spec as Pod['spec'],
   };
 }

@@ -19,6 +19,7 @@ export function request(over: Partial<MigrationRequest> = {}): MigrationRequest 
       resume: 'kubectl pvmove data -n shop --to-class fast --size 2Gi',
       cleanup: 'kubectl pvmove cleanup data -n shop',
       kubeArgs: [],
+      moveArgs: [],
     },
     ...over,
   };

@@ -77,6 +77,13 @@ describe('argv -> request', () => {
     expect(request.timeouts.bindMs).to.equal(90_000);
     expect(request.deletePods).to.equal(true);
     expect(request.ignoreHpa).to.equal(true);
+    expect(request.commands.resume).to.equal(
+      'kubectl pvmove data -n from-context --to-class fast --verify checksum --image registry.local/debian:12 ' +
+        '--image-pull-policy Never --copy-toleration storage=slow:NoSchedule --copy-toleration dedicated ' +
+        '--copy-node-selector disk=ssd,zone=a --copy-node-selector rack=r1 --delete-pods --ignore-hpa ' +
+        '--timeout-bind 90s --timeout-copy 2h',
+    );
+    expect(request.commands.cleanup).to.equal('kubectl pvmove cleanup data -n from-context');
   });
 
   const refusals: [string, Parameters<typeof completeMoveRequest>[0], RegExp][] = [

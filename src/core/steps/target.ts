@@ -6,7 +6,7 @@ import { StepProblem } from '../errors.js';
 import { buildTargetClaim, ownedLabels } from '../manifests.js';
 import { isCopied, originalClaimExists } from '../observed.js';
 import { needJournal, type Step, type StepContext } from '../step.js';
-import { buildCopyPod } from '../../kube/copy-pod.js';
+import { buildCopyPod, COPY_POD_HASH } from '../../kube/copy-pod.js';
 import type { Journal } from '../journal.js';
 import type { Pod, Pv } from '../types.js';
 
@@ -57,17 +57,6 @@ export const createTarget: Step = {
   },
 };
 
-/** The parts of the copy pod a re-run with other --image/--copy-* flags changes. */
-function copyPodShape(pod: Pod): string {
-  const spec = (pod.spec ?? {}) as {
-    containers?: { image?: string; imagePullPolicy?: string }[];
-    tolerations?: unknown;
-    nodeSelector?: unknown;
-  };
-  const c = spec.containers?.[0];
-  return JSON.stringify([c?.image, c?.imagePullPolicy, spec.tolerations ?? [], spec.nodeSelector ?? {}]);
-}
-
 /**
  * A copy pod that has not started (unschedulable, image not pullable) is replaced when the re-run
  * asks for another image, tolerations or node selector; otherwise the fix could never take effect.
@@ -76,7 +65,8 @@ export async function replaceStaleCopyPod(ctx: StepContext, j: Journal): Promise
   const current = await ctx.cluster.getPod(ctx.req.namespace, ctx.names.copyPod);
   if (!current || current.status?.phase !== 'Pending') return false;
   const wanted = copyPodFor(ctx, j, ctx.observed.sourcePv);
-  if (copyPodShape(current) === copyPodShape(wanted)) return false;
+  if (current.metadata.annotations?.[COPY_POD_HASH] === wanted.metadata.annotations?.[COPY_POD_HASH])
+    return false;
   ctx.emit({
     type: 'info',
     step: 'copy',
