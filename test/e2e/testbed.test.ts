@@ -3,8 +3,22 @@
 import { expect } from 'chai';
 import { createHash, randomBytes } from 'node:crypto';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { type Cluster, connect, createNamespace, deleteNamespace, isNotFound, waitFor } from '../helpers/cluster.js';
-import { createClaim, runPod, shellPod, TEST_IMAGE, waitForClaimBound, waitForPodGone } from '../helpers/workloads.js';
+import {
+  type Cluster,
+  connect,
+  createNamespace,
+  deleteNamespace,
+  isNotFound,
+  waitFor,
+} from '../helpers/cluster.js';
+import {
+  createClaim,
+  runPod,
+  shellPod,
+  TEST_IMAGE,
+  waitForClaimBound,
+  waitForPodGone,
+} from '../helpers/workloads.js';
 
 describe('test bed cluster', function () {
   let c: Cluster;
@@ -79,8 +93,11 @@ describe('test bed cluster', function () {
         },
       },
     });
-    const readyReplicas = async () => (await c.apps.readNamespacedDeployment({ name: 'web', namespace: ns })).status?.readyReplicas ?? 0;
-    await waitFor('deployment web ready', 120_000, async () => ((await readyReplicas()) === 1 ? true : undefined));
+    const readyReplicas = async () =>
+      (await c.apps.readNamespacedDeployment({ name: 'web', namespace: ns })).status?.readyReplicas ?? 0;
+    await waitFor('deployment web ready', 120_000, async () =>
+      (await readyReplicas()) === 1 ? true : undefined,
+    );
     await c.apps.patchNamespacedDeploymentScale(
       { name: 'web', namespace: ns, body: { spec: { replicas: 0 } } },
       mergePatch(),
@@ -93,7 +110,9 @@ describe('test bed cluster', function () {
       { name: 'web', namespace: ns, body: { spec: { replicas: 1 } } },
       mergePatch(),
     );
-    await waitFor('deployment web ready again', 120_000, async () => ((await readyReplicas()) === 1 ? true : undefined));
+    await waitFor('deployment web ready again', 120_000, async () =>
+      (await readyReplicas()) === 1 ? true : undefined,
+    );
   });
 
   it('keeps a claim in use Terminating until its pod is gone (pvc-protection)', async () => {

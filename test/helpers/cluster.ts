@@ -31,7 +31,11 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls `probe` until it returns a value other than undefined; fails naming `what` on timeout. */
-export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined>,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -55,7 +59,10 @@ export function isNotFound(err: unknown): boolean {
 
 /** Creates a uniquely named namespace; `deleteNamespace` removes it and waits until it is gone. */
 export async function createNamespace(c: Cluster, prefix: string): Promise<string> {
-  const name = `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`.slice(0, 63);
+  const name = `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`.slice(
+    0,
+    63,
+  );
   await c.core.createNamespace({ body: { metadata: { name, labels: { 'pvmove-e2e': 'true' } } } });
   // Pods need the namespace's default ServiceAccount, which a controller creates asynchronously.
   await waitFor(`ServiceAccount default in ${name}`, 60_000, async () => {
@@ -81,4 +88,16 @@ export async function deleteNamespace(c: Cluster, name: string): Promise<void> {
       throw err;
     }
   });
+}
+
+/** PVs still pointing at a namespace (a retained source PV after a move): deleted with it. */
+export async function deleteVolumesOf(c: Cluster, namespace: string): Promise<string[]> {
+  const pvs = await c.core.listPersistentVolume();
+  const mine = pvs.items.filter((pv) => pv.spec?.claimRef?.namespace === namespace);
+  for (const pv of mine) {
+    await c.core.deletePersistentVolume({ name: pv.metadata!.name! }).catch((err) => {
+      if (!isNotFound(err)) throw err;
+    });
+  }
+  return mine.map((pv) => pv.metadata!.name!);
 }

@@ -17,7 +17,10 @@ class SummaryReporter extends Mocha.reporters.Spec {
       const line = `${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : '');
       // Written after the spec summary; a file lets scripts/test.sh add up several mocha runs.
       if (process.env.PVMOVE_SUMMARY_FILE) {
-        require('node:fs').appendFileSync(process.env.PVMOVE_SUMMARY_FILE, `${passed} ${failed} ${skipped}\n`);
+        require('node:fs').appendFileSync(
+          process.env.PVMOVE_SUMMARY_FILE,
+          `${passed} ${failed} ${skipped}\n`,
+        );
       } else {
         process.stdout.write(`\n${line}\n`);
       }

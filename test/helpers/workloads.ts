@@ -9,7 +9,12 @@ export async function createClaim(
   c: Cluster,
   namespace: string,
   name: string,
-  opts: { storageClassName?: string; size?: string; labels?: Record<string, string>; annotations?: Record<string, string> } = {},
+  opts: {
+    storageClassName?: string;
+    size?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  } = {},
 ): Promise<k8s.V1PersistentVolumeClaim> {
   return c.core.createNamespacedPersistentVolumeClaim({
     namespace,
@@ -52,7 +57,12 @@ export function shellPod(name: string, claim: string, script: string, mountPath 
 }
 
 /** Runs a pod to completion and returns its log; fails with the log if the pod fails. */
-export async function runPod(c: Cluster, namespace: string, pod: k8s.V1Pod, timeoutMs = 180_000): Promise<string> {
+export async function runPod(
+  c: Cluster,
+  namespace: string,
+  pod: k8s.V1Pod,
+  timeoutMs = 180_000,
+): Promise<string> {
   const name = pod.metadata!.name!;
   await c.core.createNamespacedPod({ namespace, body: pod });
   const phase = await waitFor(`pod ${namespace}/${name} to finish`, timeoutMs, async () => {
