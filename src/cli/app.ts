@@ -4,13 +4,19 @@ import yargs from 'yargs';
 import { describe, exitCodeOf, UsageError } from '../core/errors.js';
 import { Reported } from './reported.js';
 import { errorStatus } from './render/status.js';
-import { VERSION } from '../version.js';
+import { VERSION, versionLine } from '../version.js';
 import { cleanupCommand, runCleanupCommand } from './commands/cleanup.js';
+import { completionCommand, runCompletion, type CompletionArgv } from './commands/completion.js';
 import { moveCommand, runMove } from './commands/move.js';
 import type { Io } from './render/types.js';
 import type { CleanupArgv, MoveArgv } from './request.js';
 
 export async function runCli(args: string[], io: Io): Promise<void> {
+  // Before yargs: the words to complete are not valid flags of any command (strict mode).
+  if (args[0] === '__complete') {
+    const { runComplete } = await import('./complete.js');
+    return runComplete(args.slice(1), io.stdout);
+  }
   let work: Promise<void> | undefined;
   const parser = yargs(args)
     .scriptName('kubectl pvmove')
@@ -21,7 +27,9 @@ export async function runCli(args: string[], io: Io): Promise<void> {
     )
     .command({ ...moveCommand, handler: (a) => void (work = runMove(a as MoveArgv, io)) })
     .command({ ...cleanupCommand, handler: (a) => void (work = runCleanupCommand(a as CleanupArgv, io)) })
-    .version(VERSION)
+    .command({ ...completionCommand, handler: (a) => void (work = runCompletion(a as CompletionArgv, io)) })
+    // The commit is looked up (git, from source) only when asked for.
+    .version(args.includes('--version') ? versionLine() : VERSION)
     .help()
     .alias('h', 'help')
     .strict()
