@@ -138,13 +138,17 @@ describe('kubectl pvmove: one claim', function () {
     const dstDir = await hostPathOf(c, after.spec!.volumeName!);
     expect(manifestOnNode(dstDir)).to.equal(dataBefore);
     expect(await manifestViaPod(c, ns, 'tree')).to.equal(dataBefore);
-    const xattr = execFileSync('getfattr', ['--only-values', '-n', 'user.origin', `${dstDir}/plain.txt`], {
-      encoding: 'utf8',
-    });
-    expect(xattr).to.equal('pvmove-e2e');
-    expect(execFileSync('getfacl', ['-c', `${dstDir}/acl.txt`], { encoding: 'utf8' })).to.contain(
-      'user:1234:rw-',
+    const xattr = execFileSync(
+      'getfattr',
+      ['--absolute-names', '--only-values', '-n', 'user.origin', `${dstDir}/plain.txt`],
+      {
+        encoding: 'utf8',
+      },
     );
+    expect(xattr).to.equal('pvmove-e2e');
+    expect(
+      execFileSync('getfacl', ['--absolute-names', '-c', `${dstDir}/acl.txt`], { encoding: 'utf8' }),
+    ).to.contain('user:1234:rw-');
     const { statSync } = await import('node:fs');
     const sparse = statSync(`${dstDir}/sparse.img`);
     expect(sparse.size).to.equal(100 * 1024 * 1024);
