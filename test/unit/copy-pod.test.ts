@@ -106,3 +106,14 @@ describe('copy script', () => {
     expect(copyScript('none')).to.not.include('verify ok');
   });
 });
+
+describe('copy pod hash', () => {
+  it('changes with what a re-run may change, and only then', () => {
+    const hash = (s: CopyPodSpec) => buildCopyPod(s).metadata.annotations?.['pvmove.kubectl.io/pod-hash'];
+    expect(hash(base)).to.match(/^[0-9a-f]{12}$/);
+    expect(hash({ ...base, name: 'other-name' })).to.equal(hash(base));
+    expect(hash({ ...base, copy: { ...base.copy, image: 'x/y:1' } })).to.not.equal(hash(base));
+    expect(hash({ ...base, copy: { ...base.copy, nodeSelector: { a: 'b' } } })).to.not.equal(hash(base));
+    expect(hash({ ...base, verify: 'checksum' })).to.not.equal(hash(base));
+  });
+});
