@@ -9,6 +9,12 @@ export interface StoredJournal {
   resourceVersion: string;
 }
 
+export interface ClaimTemplate {
+  name: string;
+  storageClassName?: string;
+  storage?: string;
+}
+
 export interface WaitOptions {
   /** Called on timeout to explain what is still in the way (e.g. which pod holds a claim). */
   detail?: () => Promise<string | undefined>;
@@ -40,6 +46,8 @@ export interface ClusterPort {
   /** Workloads whose pod template mounts the claim, even with no pod running (a CronJob between runs). */
   listTemplateOwners(namespace: string, claim: string): Promise<OwnerId[]>;
   getOwnerState(namespace: string, owner: OwnerId): Promise<OwnerState>;
+  /** A StatefulSet's volumeClaimTemplates (name and class), to warn about template drift. */
+  getClaimTemplates(namespace: string, statefulSet: string): Promise<ClaimTemplate[]>;
   scaleOwner(namespace: string, owner: OwnerId, replicas: number): Promise<void>;
   setSuspend(namespace: string, owner: OwnerId, suspend: boolean): Promise<void>;
 

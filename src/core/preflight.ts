@@ -3,6 +3,7 @@
 import { hpaConflicts, mergeOwners, ownerLabel, type OwnerResolution } from './owners.js';
 import { compareQuantities, isValidQuantity } from './quantity.js';
 import { storageRequest } from './manifests.js';
+import type { ClaimTemplate } from './cluster.js';
 import type { Hpa, MigrationRequest, OwnerId, Pod, Pv, Pvc, StorageClass } from './types.js';
 
 export interface PreflightFacts {
@@ -14,6 +15,8 @@ export interface PreflightFacts {
   resolution: OwnerResolution;
   templateOwners: OwnerId[];
   hpas: Hpa[];
+  /** volumeClaimTemplates of the StatefulSets among the owners. */
+  claimTemplates?: { statefulSet: string; templates: ClaimTemplate[] }[];
 }
 
 export interface PreflightResult {
@@ -106,6 +109,35 @@ export function evaluatePreflight(req: MigrationRequest, f: PreflightFacts): Pre
     if (req.ignoreHpa) warnings.push(text);
     else problems.push(`${text}; remove it or pass --ignore-hpa`);
   }
+  warnings.push(...templateDrift(req.claim, targetClass, f.claimTemplates ?? []));
   if (owners.length > 0) warnings.push(`will stop ${owners.map(ownerLabel).join(', ')} during the move`);
   return result();
+}
+
+/**
+ * A claim made from a StatefulSet's volumeClaimTemplate keeps working after the move, but new
+ * replicas still get the template's class (crane#795); the template is immutable, so say so.
+ */
+export function templateDrift(
+  claim: string,
+  targetClass: string,
+  sets: { statefulSet: string; templates: ClaimTemplate[] }[],
+): string[] {
+  const out: string[] = [];
+  for (const { statefulSet, templates } of sets) {
+    for (const t of templates) {
+      if (!new RegExp(`^${escape(t.name)}-${escape(statefulSet)}-\\d+$`).test(claim)) continue;
+      if ((t.storageClassName ?? '') !== targetClass) {
+        out.push(
+          `StatefulSet ${statefulSet}'s volumeClaimTemplate ${t.name} still asks for class ${t.storageClassName || '(default)'}: ` +
+            `new replicas will get that class; update the template (re-create the StatefulSet with --cascade=orphan)`,
+        );
+      }
+    }
+  }
+  return out;
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -13,7 +13,7 @@ import {
   type V1ConfigMap,
   type V1PodSpec,
 } from '@kubernetes/client-node';
-import type { ClusterPort, StoredJournal, WaitOptions } from '../core/cluster.js';
+import type { ClaimTemplate, ClusterPort, StoredJournal, WaitOptions } from '../core/cluster.js';
 import { JOURNAL_KEY, LABEL_PREFIX } from '../core/defaults.js';
 import { ConflictProblem, StepProblem } from '../core/errors.js';
 import { parseJournal, serializeJournal, type Journal } from '../core/journal.js';
@@ -279,6 +279,18 @@ export class KubeCluster implements ClusterPort {
       case 'CronJob':
         return suspendable(await this.get<Suspendable>(what, () => this.batch.readNamespacedCronJob(args)));
     }
+  }
+
+  async getClaimTemplates(namespace: string, statefulSet: string): Promise<ClaimTemplate[]> {
+    const sts = await this.get<{ spec?: { volumeClaimTemplates?: Pvc[] } }>(
+      `get StatefulSet ${namespace}/${statefulSet}`,
+      () => this.apps.readNamespacedStatefulSet({ name: statefulSet, namespace }),
+    );
+    return (sts?.spec?.volumeClaimTemplates ?? []).map((t) => ({
+      name: t.metadata.name ?? '',
+      storageClassName: t.spec?.storageClassName,
+      storage: t.spec?.resources?.requests?.storage,
+    }));
   }
 
   // --- writes ----------------------------------------------------------------------------------

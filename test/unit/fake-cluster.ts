@@ -260,6 +260,9 @@ export class FakeCluster implements ClusterPort {
     ).length;
     return { ...owner, exists: true, replicas: d.replicas, readyReplicas: ready };
   }
+  async getClaimTemplates(): Promise<[]> {
+    return [];
+  }
   async scaleOwner(ns: string, owner: OwnerId, replicas: number): Promise<void> {
     this.calls.push(`scale ${owner.name} ${replicas}`);
     const d = this.deployments.get(this.key(ns, owner.name));

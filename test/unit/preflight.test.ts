@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { resolveOwners } from '../../src/core/owners.js';
-import { evaluatePreflight, type PreflightFacts } from '../../src/core/preflight.js';
+import { evaluatePreflight, templateDrift, type PreflightFacts } from '../../src/core/preflight.js';
 import { pod, pv, pvc, request } from './fixtures.js';
 
 function facts(over: Partial<PreflightFacts> = {}): PreflightFacts {
@@ -89,5 +89,18 @@ describe('preflight', () => {
       facts({ claim: pvc({ spec: { storageClassName: '' } }) }),
     );
     expect(r.problems.join()).to.match(/has no StorageClass; pass --to-class/);
+  });
+});
+
+describe('StatefulSet template drift', () => {
+  it('warns when the template of the claim still names another class', () => {
+    const sets = [{ statefulSet: 'db', templates: [{ name: 'data', storageClassName: 'standard' }] }];
+    expect(templateDrift('data-db-0', 'fast', sets)).to.have.length(1);
+    expect(templateDrift('data-db-0', 'fast', sets)[0]).to.match(
+      /StatefulSet db's volumeClaimTemplate data still asks for class standard/,
+    );
+    expect(templateDrift('data-db-0', 'standard', sets)).to.deep.equal([]);
+    expect(templateDrift('other', 'fast', sets)).to.deep.equal([]);
+    expect(templateDrift('data-db-x', 'fast', sets)).to.deep.equal([]);
   });
 });

@@ -23,14 +23,23 @@ export async function gatherPreflightFacts(
     cluster.listTemplateOwners(req.namespace, req.claim),
   ]);
   const using = podsUsingClaim(pods, req.claim);
+  const resolution = resolveOwners(using, replicaSets, jobs);
+  const statefulSets = [...resolution.owners, ...templateOwners].filter((o) => o.kind === 'StatefulSet');
+  const claimTemplates = await Promise.all(
+    [...new Set(statefulSets.map((o) => o.name))].map(async (name) => ({
+      statefulSet: name,
+      templates: await cluster.getClaimTemplates(req.namespace, name),
+    })),
+  );
   return {
     claim,
     sourcePv,
     storageClass,
     podsUsingClaim: using,
-    resolution: resolveOwners(using, replicaSets, jobs),
+    resolution,
     templateOwners,
     hpas,
+    claimTemplates,
   };
 }
 
