@@ -22,6 +22,8 @@ export interface PreflightFacts {
 export interface PreflightResult {
   problems: string[];
   warnings: string[];
+  /** Worth saying, not a concern (who will be stopped). */
+  info: string[];
   owners: OwnerId[];
   barePods: string[];
   targetClass: string;
@@ -40,11 +42,13 @@ export function evaluatePreflight(req: MigrationRequest, f: PreflightFacts): Pre
   const where = `${req.claim} in namespace ${req.namespace}`;
   const problems: string[] = [];
   const warnings: string[] = [];
+  const info: string[] = [];
   const targetClass = targetClassOf(req, f.claim);
   const targetSize = targetSizeOf(req, f.claim);
   const result = (): PreflightResult => ({
     problems,
     warnings,
+    info,
     owners: mergeOwners(f.resolution.owners, f.templateOwners),
     barePods: f.resolution.barePods,
     targetClass,
@@ -110,7 +114,7 @@ export function evaluatePreflight(req: MigrationRequest, f: PreflightFacts): Pre
     else problems.push(`${text}; remove it or pass --ignore-hpa`);
   }
   warnings.push(...templateDrift(req.claim, targetClass, f.claimTemplates ?? []));
-  if (owners.length > 0) warnings.push(`will stop ${owners.map(ownerLabel).join(', ')} during the move`);
+  if (owners.length > 0) info.push(`will stop ${owners.map(ownerLabel).join(', ')} during the move`);
   return result();
 }
 

@@ -113,6 +113,8 @@ export async function prepareMigration(req: MigrationRequest, deps: RunnerDeps):
     targetClass: j ? j.request.toClass : (preflight?.targetClass ?? ''),
     targetSize: j ? j.request.size : (preflight?.targetSize ?? ''),
   });
+  // Warnings belong in the plan the user confirms, not only in the run's output.
+  if (preflight) plan.notes.unshift(...preflight.warnings.map((w) => `Warning: ${w}.`));
   return { names, stored, observed, preflight, plan };
 }
 

@@ -55,6 +55,7 @@ export const preflight: Step = {
     if (result.problems.length > 0)
       throw new PreflightError(result.problems.join('; '), ctx.req.commands.resume);
     for (const w of result.warnings) ctx.emit({ type: 'warning', step: 'preflight', message: w });
+    for (const i of result.info) ctx.emit({ type: 'info', step: 'preflight', message: i });
     ctx.preflight = result;
   },
 };
