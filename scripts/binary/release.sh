@@ -5,6 +5,8 @@
 # and dist/pvmove.yaml (krew's index wants the file named after metadata.name).
 #
 #   bash scripts/binary/release.sh [--build] [PLATFORM...]     (default: every dist/<os>-<arch>/)
+#   bash scripts/binary/release.sh --archives-only DIR [PLATFORM...]
+#                       only the archives and sums, into DIR; no manifest (the e2e test uses this)
 #   PVMOVE_RELEASE_URL  where the archives will be downloaded from
 #                       (default: the GitHub release of tag v<version>)
 #
@@ -13,6 +15,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$PWD/node_modules/.bin:$PATH"
 
+archives_only=""
+if [ "${1:-}" = --archives-only ]; then
+  archives_only=${2:?--archives-only needs a directory}
+  shift 2
+fi
 if [ "${1:-}" = --build ]; then
   shift
   if [ $# -gt 0 ]; then node scripts/binary/build.mjs "${@/#/--platform=}"; else node scripts/binary/build.mjs --all; fi
@@ -22,14 +29,15 @@ version=$(node -p 'require("./package.json").version')
 homepage=https://github.com/kubectl-pvmove/kubectl-pvmove
 url_base=${PVMOVE_RELEASE_URL:-$homepage/releases/download/v$version}
 epoch=$(git log -1 --format=%ct)
-out=dist/release
+out=${archives_only:-dist/release}
 platforms=("$@")
 if [ ${#platforms[@]} -eq 0 ]; then
   for d in dist/*-*/; do [ -d "$d" ] && platforms+=("$(basename "$d")"); done
 fi
 [ ${#platforms[@]} -gt 0 ] || { echo "release: no dist/<os>-<arch>/ binaries; run npm run build:binary -- --all" >&2; exit 1; }
 
-rm -rf "$out" && mkdir -p "$out"
+if [ -z "$archives_only" ]; then rm -rf "$out"; fi
+mkdir -p "$out" && rm -f "$out/checksums.txt"
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 platform_yaml=""
@@ -70,6 +78,8 @@ for p in "${platforms[@]}"; do
     bin: $exe
 "
 done
+
+[ -z "$archives_only" ] || exit 0
 
 render() { # render HEADER: the krew manifest on stdout
   cat <<YAML
