@@ -13,6 +13,9 @@ pvmove() { if [ -x dist/kubectl-pvmove ]; then dist/kubectl-pvmove "$@"; else ts
 
 echo "== sample workload: StatefulSet db in namespace $ns"
 kubectl delete namespace "$ns" --ignore-not-found --wait=true >/dev/null
+# A previous demo's retained source PV (the move keeps it until cleanup) goes with its namespace.
+kubectl get pv -o json | jq -r --arg ns "$ns" '.items[] | select(.spec.claimRef.namespace == $ns) | .metadata.name' |
+  xargs -r kubectl delete pv >/dev/null
 kubectl create namespace "$ns" >/dev/null
 kubectl -n "$ns" apply -f - >/dev/null <<'YAML'
 apiVersion: apps/v1
@@ -46,7 +49,7 @@ pvmove postgres-db-0 --to-class fast --size 2Gi -n "$ns" --yes
 echo "== after the move"
 kubectl -n "$ns" rollout status statefulset/db --timeout=180s
 kubectl -n "$ns" get pvc postgres-db-0 -o wide
-kubectl get pv -L pvmove.kubectl.io/migration-id
+kubectl get pv -L pvmove.kubectl.io/migration-id | awk -v ns="$ns/" 'NR == 1 || index($0, ns)'
 after=$(kubectl -n "$ns" exec db-0 -- sha256sum /var/lib/postgresql/data/base.dat)
 kubectl -n "$ns" exec db-0 -- stat -c '%u:%g %a %n' /var/lib/postgresql/data
 [ "$before" = "$after" ] && echo "data identical: $after" || { echo "DATA DIFFERS: $before vs $after"; exit 1; }
