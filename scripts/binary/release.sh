@@ -117,8 +117,9 @@ ${platform_yaml%$'\n'}
 YAML
 }
 
-render "# krew manifest, rendered by scripts/binary/release.sh from the archives of a real build:
-# do not edit by hand (npm run release)." >plugin.yaml
+built=$( (dist/linux-amd64/kubectl-pvmove --version || echo "v$version") 2>/dev/null)
+render "# krew manifest, rendered by scripts/binary/release.sh from the archives of a real build
+# ($built); do not edit by hand (npm run release)." >plugin.yaml
 render "# krew manifest for kubectl-pvmove v$version (scripts/binary/release.sh)." >"$out/pvmove.yaml"
 cp "$out/pvmove.yaml" dist/pvmove.yaml
 echo "wrote plugin.yaml, dist/pvmove.yaml and $out/ (checksums.txt)"
