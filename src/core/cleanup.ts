@@ -28,6 +28,12 @@ export async function prepareCleanup(req: CleanupRequest, cluster: ClusterPort):
     );
   }
   const j = stored.journal;
+  if (j.phase === 'rolled-back' || j.phase === 'rolling-back') {
+    throw new PreflightError(
+      `migration ${j.migrationId} of claim ${req.claim} was ${j.phase === 'rolled-back' ? 'rolled back' : 'being rolled back'}; cleanup only follows a finished move (run \`${req.commands.rollback}\` to finish a rollback)`,
+      rerun,
+    );
+  }
   if (j.phase !== 'finished' || !j.original.targetPv) {
     const resume = moveCommand({
       claim: j.claim.name,

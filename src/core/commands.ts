@@ -27,9 +27,19 @@ export function cleanupCommand(c: CommandInput): string {
   return ['kubectl', 'pvmove', 'cleanup', c.claim, '-n', c.namespace, ...c.kubeArgs].map(quote).join(' ');
 }
 
+export function rollbackCommand(c: CommandInput): string {
+  return ['kubectl', 'pvmove', 'rollback', c.claim, '-n', c.namespace, ...c.kubeArgs].map(quote).join(' ');
+}
+
+export function statusCommand(c: CommandInput): string {
+  return ['kubectl', 'pvmove', 'status', c.claim, '-n', c.namespace, ...c.kubeArgs].map(quote).join(' ');
+}
+
 export interface Commands {
   resume: string;
   cleanup: string;
+  /** Undoes the migration (src/core/rollback.ts). */
+  rollback: string;
   kubeArgs: string[];
   moveArgs: string[];
 }
@@ -38,6 +48,7 @@ export function commandsFor(c: CommandInput): Commands {
   return {
     resume: moveCommand(c),
     cleanup: cleanupCommand(c),
+    rollback: rollbackCommand(c),
     kubeArgs: [...c.kubeArgs],
     moveArgs: [...(c.moveArgs ?? [])],
   };

@@ -50,8 +50,8 @@ export class PreflightError extends PvmoveError {
 export class StepFailedError extends PvmoveError {
   readonly exitCode = EXIT_FAILED;
   readonly step: string;
-  constructor(step: string, reason: string, resume: string) {
-    super(`Step ${step} failed: ${trimDot(reason)}.`, `Re-run \`${resume}\` to resume.`);
+  constructor(step: string, reason: string, resume: string, rollback?: string) {
+    super(`Step ${step} failed: ${trimDot(reason)}.`, nextSteps(resume, rollback));
     this.name = 'StepFailedError';
     this.step = step;
   }
@@ -60,8 +60,8 @@ export class StepFailedError extends PvmoveError {
 /** SIGINT/SIGTERM honoured between steps. */
 export class InterruptedError extends PvmoveError {
   readonly exitCode = EXIT_INTERRUPTED;
-  constructor(where: string, resume: string) {
-    super(`Interrupted ${where}; the cluster is in a consistent state.`, `Re-run \`${resume}\` to resume.`);
+  constructor(where: string, resume: string, rollback?: string) {
+    super(`Interrupted ${where}; the cluster is in a consistent state.`, nextSteps(resume, rollback));
     this.name = 'InterruptedError';
   }
 }
@@ -91,6 +91,13 @@ export class TimeoutProblem extends StepProblem {
     super(`timed out after ${formatDuration(timeoutMs)} waiting for ${what}${detail ? ` (${detail})` : ''}`);
     this.name = 'TimeoutProblem';
   }
+}
+
+/** "Re-run `move` to resume, or run `rollback` to undo it." */
+export function nextSteps(resume: string, rollback?: string): string {
+  return rollback
+    ? `Re-run \`${resume}\` to resume, or run \`${rollback}\` to undo it.`
+    : `Re-run \`${resume}\` to resume.`;
 }
 
 export function exitCodeOf(err: unknown): number {

@@ -39,7 +39,7 @@ export interface PlanEvent {
 
 export interface ResultEvent {
   type: 'result';
-  status: 'done' | 'dry-run' | 'cleaned';
+  status: 'done' | 'dry-run' | 'cleaned' | 'rolled-back';
   migrationId?: string;
   message: string;
   next?: string;

@@ -17,8 +17,11 @@ export interface JournalV1 {
   schemaVersion: 1;
   migrationId: string;
   createdAt: string;
-  /** 'finished' once the last step is done; cleanup only acts on finished migrations. */
-  phase: 'in-progress' | 'finished';
+  /**
+   * 'finished' once the last step is done; cleanup only acts on finished migrations. A rollback
+   * sets 'rolling-back' when it starts and 'rolled-back' when the claim is back on its source PV.
+   */
+  phase: 'in-progress' | 'finished' | 'rolling-back' | 'rolled-back';
   finishedAt?: string;
   claim: { namespace: string; name: string };
   /** What the user asked for; a re-run with other values is refused while in progress. */
@@ -36,6 +39,21 @@ export interface JournalV1 {
   };
   names: { targetClaim: string; copyPod: string };
   copy?: { totalBytes?: number; files?: number; verify: VerifyMode; verifiedAt: string };
+  steps: Record<string, StepRecord>;
+  /** Written by `kubectl pvmove rollback` (added in the same schema version: optional). */
+  rollback?: RollbackRecord;
+}
+
+export interface RollbackRecord {
+  startedAt: string;
+  finishedAt?: string;
+  /** The phase the migration was in when the rollback started. */
+  fromPhase: 'in-progress' | 'finished';
+  /**
+   * The owners ran on the target PV (scale-up started): it may hold writes made after the move,
+   * so it is kept (Retain, Released) instead of being released per its original policy.
+   */
+  keepTargetPv: boolean;
   steps: Record<string, StepRecord>;
 }
 

@@ -156,3 +156,53 @@ export function copiedPatch(migrationId: string): object {
 export function sourceMigratedPatch(migrationId: string, targetPv: string): object {
   return { metadata: { labels: { [LABEL_MIGRATED_TO]: targetPv, [LABEL_MIGRATION_ID]: migrationId } } };
 }
+
+/**
+ * The claim as the journal recorded it, on the source PV again (rollback): original labels,
+ * annotations (without those the PV controller owns), owners and spec. selector and data sources
+ * are dropped for the same reason as in buildRecreatedClaim.
+ */
+export function buildRestoredClaim(original: Pvc, sourcePv: string): Pvc {
+  const m = original.metadata;
+  const spec = original.spec ?? {};
+  const annotations = filterAnnotations(m.annotations);
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: {
+      name: m.name,
+      namespace: m.namespace,
+      ...(m.labels && Object.keys(m.labels).length > 0 ? { labels: { ...m.labels } } : {}),
+      ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+      ...(m.ownerReferences && m.ownerReferences.length > 0
+        ? { ownerReferences: m.ownerReferences.map((o) => ({ ...o })) }
+        : {}),
+    },
+    spec: {
+      accessModes: [...(spec.accessModes ?? ['ReadWriteOnce'])],
+      volumeMode: spec.volumeMode ?? 'Filesystem',
+      ...(spec.storageClassName !== undefined ? { storageClassName: spec.storageClassName } : {}),
+      volumeName: sourcePv,
+      resources: JSON.parse(JSON.stringify(spec.resources ?? {})) as NonNullable<Pvc['spec']>['resources'],
+      ...(spec.volumeAttributesClassName
+        ? { volumeAttributesClassName: spec.volumeAttributesClassName }
+        : {}),
+    },
+  };
+}
+
+/**
+ * A claimRef to a claim that no longer exists (the temporary one, with a uid no claim has): the PV
+ * controller marks the PV Released and applies its reclaim policy. Used by rollback so a target PV
+ * that was pre-bound by name is reclaimed (Delete) or kept out of reach (Retain).
+ */
+export function releasedClaimRef(namespace: string, claim: string, migrationId: string): object {
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    namespace,
+    name: claim,
+    uid: `pvmove-rolled-back-${migrationId}`,
+    resourceVersion: null,
+  };
+}

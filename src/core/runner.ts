@@ -34,6 +34,8 @@ export interface RunnerDeps {
   now?: () => Date;
   newId?: () => string;
   steps?: readonly Step[];
+  /** Called right after a step is journaled done (the CLI wires the test-only kill hook here). */
+  afterStep?: (id: string) => void;
 }
 
 export interface Prepared {
@@ -42,6 +44,8 @@ export interface Prepared {
   observed: Observed;
   preflight?: PreflightResult;
   plan: Plan;
+  /** A journal of a rolled-back migration of this claim: replaced when the new one is recorded. */
+  rolledBack?: StoredJournal;
 }
 
 export async function readJournalOrRefuse(
@@ -90,7 +94,19 @@ export function checkSameRequest(req: MigrationRequest, j: Journal): string | un
 
 /** Reads the journal, observes, runs the read-only preflight on a new migration, and plans. */
 export async function prepareMigration(req: MigrationRequest, deps: RunnerDeps): Promise<Prepared> {
-  const stored = await readJournalOrRefuse(deps.cluster, req.namespace, req.claim, req.commands.resume);
+  let stored = await readJournalOrRefuse(deps.cluster, req.namespace, req.claim, req.commands.resume);
+  let rolledBack: StoredJournal | undefined;
+  if (stored?.journal.phase === 'rolling-back') {
+    throw new UsageError(
+      `a rollback of migration ${stored.journal.migrationId} of claim ${req.claim} is in progress; finish it with \`${req.commands.rollback}\``,
+      'Nothing was changed.',
+    );
+  }
+  if (stored?.journal.phase === 'rolled-back') {
+    // That migration was undone: this is a new one, with a new id.
+    rolledBack = stored;
+    stored = undefined;
+  }
   if (stored) {
     const mismatch = checkSameRequest(req, stored.journal);
     if (mismatch) throw new UsageError(mismatch, 'Nothing was changed.');
@@ -115,13 +131,14 @@ export async function prepareMigration(req: MigrationRequest, deps: RunnerDeps):
   });
   // Warnings belong in the plan the user confirms, not only in the run's output.
   if (preflight) plan.notes.unshift(...preflight.warnings.map((w) => `Warning: ${w}.`));
-  return { names, stored, observed, preflight, plan };
+  return { names, stored, observed, preflight, plan, rolledBack };
 }
 
 function toFailure(err: unknown, step: Step, req: MigrationRequest, signal: AbortSignal): PvmoveError {
   if (err instanceof PvmoveError) return err;
-  if (signal.aborted) return new InterruptedError(`during step ${step.id}`, req.commands.resume);
-  return new StepFailedError(step.id, describe(err), req.commands.resume);
+  const rollback = step.id === 'preflight' ? undefined : req.commands.rollback;
+  if (signal.aborted) return new InterruptedError(`during step ${step.id}`, req.commands.resume, rollback);
+  return new StepFailedError(step.id, describe(err), req.commands.resume, rollback);
 }
 
 export async function runMigration(
@@ -155,6 +172,9 @@ export async function runMigration(
         if (!fresh || fresh.journal.migrationId !== names.migrationId) {
           throw new StepProblem(`journal ${names.journal} was replaced by another run`);
         }
+        if (fresh.journal.phase === 'rolling-back' || fresh.journal.phase === 'rolled-back') {
+          throw new StepProblem(`migration ${names.migrationId} is being rolled back by another run`);
+        }
         stored = fresh;
       }
     }
@@ -165,7 +185,11 @@ export async function runMigration(
 
   for (const step of steps) {
     if (signal.aborted && !step.holdInterrupt) {
-      throw new InterruptedError(`before step ${step.id}`, req.commands.resume);
+      throw new InterruptedError(
+        `before step ${step.id}`,
+        req.commands.resume,
+        stored ? req.commands.rollback : undefined,
+      );
     }
     const observed = await observe(cluster, ns, req.claim, names, stored?.journal);
     if (step.isDone(observed)) {
@@ -194,6 +218,7 @@ export async function runMigration(
         previous,
         updateJournal,
         createJournal: async (j) => {
+          if (prepared.rolledBack) await cluster.deleteJournal(ns, names.journal);
           stored = await cluster.createJournal(
             ns,
             names.journal,
@@ -209,7 +234,8 @@ export async function runMigration(
       if (!step.checkOnly) {
         const after = await observe(cluster, ns, req.claim, names, stored?.journal);
         if (!step.isDone(after)) {
-          if (signal.aborted) throw new InterruptedError(`during step ${step.id}`, req.commands.resume);
+          if (signal.aborted)
+            throw new InterruptedError(`during step ${step.id}`, req.commands.resume, req.commands.rollback);
           throw new StepProblem(`its postcondition does not hold: ${step.whyNotDone?.(after) ?? 'unknown'}`);
         }
       }
@@ -235,6 +261,7 @@ export async function runMigration(
       throw failure;
     }
     await record(step.id, { status: 'done', finishedAt: now().toISOString() });
+    deps.afterStep?.(step.id);
     emit({
       type: 'step',
       step: step.id,

@@ -18,6 +18,7 @@ export function request(over: Partial<MigrationRequest> = {}): MigrationRequest 
     commands: {
       resume: 'kubectl pvmove data -n shop --to-class fast --size 2Gi',
       cleanup: 'kubectl pvmove cleanup data -n shop',
+      rollback: 'kubectl pvmove rollback data -n shop',
       kubeArgs: [],
       moveArgs: [],
     },

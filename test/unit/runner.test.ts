@@ -108,7 +108,7 @@ describe('runner against a fake cluster', () => {
       /^Step copy failed: copy pod .* failed: tar-failed .*Permission denied/,
     );
     expect(first.error?.message).to.match(
-      /Re-run `kubectl pvmove data -n shop --to-class fast --size 2Gi` to resume\.$/,
+      /Re-run `kubectl pvmove data -n shop --to-class fast --size 2Gi` to resume, or run `kubectl pvmove rollback data -n shop` to undo it\.$/,
     );
     expect(first.error?.message).to.not.include('\n');
     expect(c.pvcs.get('shop/data')?.metadata.uid).to.equal('uid-original');

@@ -1,0 +1,244 @@
+// `kubectl pvmove rollback <claim>`: back to the original state from any point before cleanup. A
+// separate reverse walk (listr2's rollback only undoes the task that threw): read the journal,
+// observe, and run the undo steps whose postcondition does not hold yet. Safe to run twice; an
+// interrupted rollback continues where it stopped.
+import type { ClusterPort, StoredJournal } from './cluster.js';
+import {
+  ConflictProblem,
+  describe,
+  InterruptedError,
+  PreflightError,
+  PvmoveError,
+  StepFailedError,
+  StepProblem,
+} from './errors.js';
+import type { Emit } from './events.js';
+import type { Journal, StepRecord } from './journal.js';
+import { journalName, namesFor, type MigrationNames } from './names.js';
+import { observe } from './observe.js';
+import { targetPvName, type Observed } from './observed.js';
+import { readJournalOrRefuse } from './runner.js';
+import type { Commands } from './commands.js';
+import type { Timeouts } from './types.js';
+import { UNDO_ITINERARY, type UndoContext, type UndoStep } from './undo-steps.js';
+
+export interface RollbackRequest {
+  namespace: string;
+  claim: string;
+  timeouts: Timeouts;
+  commands: Commands;
+}
+
+export interface RollbackPlan {
+  migrationId: string;
+  claim: { namespace: string; name: string };
+  /** The phase the journal is in now. */
+  phase: Journal['phase'];
+  sourcePv: string;
+  targetPv?: string;
+  /** The target PV may hold writes made after the move: it is kept (Retain) and the user must confirm. */
+  keepTargetPv: boolean;
+  steps: { id: string; title: string; done: boolean }[];
+  alreadyRolledBack: boolean;
+}
+
+export interface PreparedRollback {
+  stored: StoredJournal;
+  names: MigrationNames;
+  observed: Observed;
+  plan: RollbackPlan;
+}
+
+/** Steps from scale-up on ran the application on the target PV: it may hold newer data. */
+const AFTER_MOVE = ['scale-up', 'finish'];
+
+/** Decided once, when the rollback starts, and recorded: later observations cannot tell any more. */
+export function decideKeepTarget(j: Journal): boolean {
+  if (j.rollback) return j.rollback.keepTargetPv;
+  return j.phase === 'finished' || AFTER_MOVE.some((s) => j.steps[s] !== undefined);
+}
+
+/** Pure: which undo steps are still to do, from the journal and what is observed. */
+export function planRollback(o: Observed & { journal: Journal }, steps = UNDO_ITINERARY): RollbackPlan {
+  const j = o.journal;
+  const keep = decideKeepTarget(j);
+  return {
+    migrationId: j.migrationId,
+    claim: { ...j.claim },
+    phase: j.phase,
+    sourcePv: j.original.sourcePv.name,
+    targetPv: targetPvName(o),
+    keepTargetPv: keep,
+    steps: steps.map((s) => ({ id: s.id, title: s.title, done: s.isDone(o, keep) })),
+    alreadyRolledBack: j.phase === 'rolled-back',
+  };
+}
+
+export async function prepareRollback(req: RollbackRequest, cluster: ClusterPort): Promise<PreparedRollback> {
+  const stored = await readJournalOrRefuse(cluster, req.namespace, req.claim, 'Nothing was changed.');
+  if (!stored) {
+    throw new PreflightError(
+      `no migration of claim ${req.claim} is recorded in namespace ${req.namespace} (no ConfigMap ${journalName(req.claim)}), so there is nothing to roll back`,
+      `kubectl pvmove list -n ${req.namespace}`,
+    );
+  }
+  const names = namesFor(req.claim, stored.journal.migrationId);
+  const observed = await observe(cluster, req.namespace, req.claim, names, stored.journal);
+  return { stored, names, observed, plan: planRollback({ ...observed, journal: stored.journal }) };
+}
+
+export interface RollbackDeps {
+  cluster: ClusterPort;
+  emit: Emit;
+  signal: AbortSignal;
+  now?: () => Date;
+  steps?: readonly UndoStep[];
+}
+
+export async function runRollback(
+  req: RollbackRequest,
+  deps: RollbackDeps,
+  prepared: PreparedRollback,
+): Promise<void> {
+  const { cluster, emit, signal } = deps;
+  const now = deps.now ?? (() => new Date());
+  const steps = deps.steps ?? UNDO_ITINERARY;
+  const ns = req.namespace;
+  const names = prepared.names;
+  const next = req.commands.rollback;
+  let stored = prepared.stored;
+  const runStart = Date.now();
+
+  if (stored.journal.phase === 'rolled-back') {
+    emit({
+      type: 'result',
+      status: 'rolled-back',
+      migrationId: names.migrationId,
+      message: `Migration ${names.migrationId} of claim ${req.claim} was already rolled back; nothing to do`,
+    });
+    return;
+  }
+
+  const updateJournal = async (mutate: (j: Journal) => Journal): Promise<Journal> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        stored = await cluster.replaceJournal(
+          ns,
+          names.journal,
+          mutate(stored.journal),
+          stored.resourceVersion,
+        );
+        return stored.journal;
+      } catch (err) {
+        if (!(err instanceof ConflictProblem) || attempt >= 4) throw err;
+        const fresh = await cluster.readJournal(ns, names.journal);
+        if (!fresh || fresh.journal.migrationId !== names.migrationId) {
+          throw new StepProblem(`journal ${names.journal} was replaced by another run`);
+        }
+        stored = fresh;
+      }
+    }
+  };
+  const record = (id: string, rec: StepRecord): Promise<Journal> =>
+    updateJournal((j) => {
+      const rb = j.rollback;
+      if (!rb) return j;
+      return { ...j, rollback: { ...rb, steps: { ...rb.steps, [id]: { ...rb.steps[id], ...rec } } } };
+    });
+
+  // The forward runner stops at its next journal write once it sees this (one direction at a time).
+  if (!stored.journal.rollback || stored.journal.phase !== 'rolling-back') {
+    const keep = decideKeepTarget(stored.journal);
+    await updateJournal((j) => ({
+      ...j,
+      phase: 'rolling-back',
+      rollback: j.rollback ?? {
+        startedAt: now().toISOString(),
+        fromPhase: j.phase === 'finished' ? 'finished' : 'in-progress',
+        keepTargetPv: keep,
+        steps: {},
+      },
+    }));
+  }
+  const keep = stored.journal.rollback?.keepTargetPv ?? false;
+  const look = (): Promise<Observed> => observe(cluster, ns, req.claim, names, stored.journal);
+
+  for (const step of steps) {
+    if (signal.aborted) throw new InterruptedError(`before rollback step ${step.id}`, next);
+    const observed = await look();
+    if (step.isDone(observed, keep)) {
+      emit({ type: 'step', step: step.id, title: step.title, status: 'skipped', message: 'already done' });
+      continue;
+    }
+    const started = Date.now();
+    emit({ type: 'step', step: step.id, title: step.title, status: 'started' });
+    try {
+      await record(step.id, { status: 'started', startedAt: now().toISOString() });
+      const ctx: UndoContext = {
+        namespace: ns,
+        claim: req.claim,
+        cluster,
+        names,
+        journal: stored.journal,
+        observed,
+        timeouts: req.timeouts,
+        emit,
+        signal,
+        observe: look,
+        updateJournal,
+        now,
+      };
+      await step.run(ctx);
+      const after = await look();
+      if (!step.isDone(after, keep)) {
+        if (signal.aborted) throw new InterruptedError(`during rollback step ${step.id}`, next);
+        throw new StepProblem('its postcondition does not hold yet');
+      }
+    } catch (err) {
+      const failure: PvmoveError =
+        err instanceof PvmoveError
+          ? err
+          : signal.aborted
+            ? new InterruptedError(`during rollback step ${step.id}`, next)
+            : new StepFailedError(step.id, describe(err), next);
+      emit({
+        type: 'step',
+        step: step.id,
+        title: step.title,
+        status: 'failed',
+        message: failure.message,
+        durationMs: Date.now() - started,
+      });
+      if (!(failure instanceof InterruptedError)) {
+        await record(step.id, {
+          status: 'failed',
+          finishedAt: now().toISOString(),
+          message: failure.message,
+        }).catch(() => undefined);
+      }
+      throw failure;
+    }
+    await record(step.id, { status: 'done', finishedAt: now().toISOString() });
+    emit({
+      type: 'step',
+      step: step.id,
+      title: step.title,
+      status: 'done',
+      durationMs: Date.now() - started,
+    });
+  }
+
+  const j = stored.journal;
+  const target = j.original.targetPv?.name;
+  const kept =
+    keep && target
+      ? ` The target PV ${target} is kept (Retain, Released) with what was written after the move; delete it when you no longer need that.`
+      : '';
+  emit({
+    type: 'result',
+    status: 'rolled-back',
+    migrationId: names.migrationId,
+    message: `Rolled back migration ${names.migrationId}: claim ${req.claim} in ${ns} is on its original PV ${j.original.sourcePv.name} again.${kept}`,
+    durationMs: Date.now() - runStart,
+  });
+}
