@@ -72,7 +72,10 @@ function run(cmd, args, opts = {}) {
 
 function gitCommit() {
   try {
-    const dirty = run('git', ['status', '--porcelain', '--untracked-files=no']).trim() !== '';
+    // Dirty only if what goes into the binary changed (not, say, the plugin.yaml a release renders).
+    const inputs = ['src', 'package.json', 'package-lock.json', 'scripts/binary'];
+    const dirty =
+      run('git', ['status', '--porcelain', '--untracked-files=no', '--', ...inputs]).trim() !== '';
     return run('git', ['rev-parse', '--short=12', 'HEAD']).trim() + (dirty ? '-dirty' : '');
   } catch {
     return 'unknown';
