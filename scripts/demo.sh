@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on its embedded default: bring up the local test bed, deploy a sample database
 # (StatefulSet `db`, claim `postgres-db-0` of 1Gi on class `standard`, data owned by uid 999 with
-# mode 0700), and move it to class `fast` at 2Gi with the real kubectl-pvmove CLI.
+# mode 0700), and move it to class `fast` at 2Gi with the real binary, run as `kubectl pvmove`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -9,7 +9,11 @@ bash scripts/testbed/testbed.sh up
 eval "$(bash scripts/testbed/testbed.sh env)"
 export PATH="$PWD/node_modules/.bin:$PATH"
 ns=pvmove-demo
-pvmove() { if [ -x dist/kubectl-pvmove ]; then dist/kubectl-pvmove "$@"; else tsx src/main.ts "$@"; fi; }
+
+echo "== building the single binary and installing it on PATH as kubectl-pvmove"
+npm run -s build:binary
+bindir=$(mktemp -d); trap 'rm -rf "$bindir"' EXIT; ln -s "$PWD/dist/kubectl-pvmove" "$bindir/kubectl-pvmove"; export PATH="$bindir:$PATH"
+kubectl pvmove --version
 
 echo "== sample workload: StatefulSet db in namespace $ns"
 kubectl delete namespace "$ns" --ignore-not-found --wait=true >/dev/null
@@ -44,7 +48,7 @@ before=$(kubectl -n "$ns" exec db-0 -- sha256sum /var/lib/postgresql/data/base.d
 kubectl -n "$ns" get pvc postgres-db-0 -o wide
 
 echo "== kubectl pvmove postgres-db-0 --to-class fast --size 2Gi -n $ns"
-pvmove postgres-db-0 --to-class fast --size 2Gi -n "$ns" --yes
+kubectl pvmove postgres-db-0 --to-class fast --size 2Gi -n "$ns" --yes
 
 echo "== after the move"
 kubectl -n "$ns" rollout status statefulset/db --timeout=180s
