@@ -16,7 +16,9 @@ async function main(): Promise<number> {
       );
       controller.abort();
     } else {
-      process.stderr.write('Quitting now. Re-run the same command to resume.\n');
+      process.stderr.write(
+        'Quitting now. Re-run the same command (or `kubectl pvmove resume <claim>`) to resume, or run `kubectl pvmove rollback <claim>` to undo.\n',
+      );
       process.exit(EXIT_INTERRUPTED);
     }
   };

@@ -8,8 +8,11 @@ import { VERSION, versionLine } from '../version.js';
 import { cleanupCommand, runCleanupCommand } from './commands/cleanup.js';
 import { completionCommand, runCompletion, type CompletionArgv } from './commands/completion.js';
 import { moveCommand, runMove } from './commands/move.js';
+import { resumeCommand, runResume } from './commands/resume.js';
+import { rollbackCommand, runRollbackCommand } from './commands/rollback.js';
+import { listCommand, runStatus, statusCommand } from './commands/status.js';
 import type { Io } from './render/types.js';
-import type { CleanupArgv, MoveArgv } from './request.js';
+import type { CleanupArgv, MoveArgv, RollbackArgv, StatusArgv } from './request.js';
 
 export async function runCli(args: string[], io: Io): Promise<void> {
   // Before yargs: the words to complete are not valid flags of any command (strict mode).
@@ -27,6 +30,10 @@ export async function runCli(args: string[], io: Io): Promise<void> {
     )
     .command({ ...moveCommand, handler: (a) => void (work = runMove(a as MoveArgv, io)) })
     .command({ ...cleanupCommand, handler: (a) => void (work = runCleanupCommand(a as CleanupArgv, io)) })
+    .command({ ...resumeCommand, handler: (a) => void (work = runResume(a as MoveArgv, io)) })
+    .command({ ...rollbackCommand, handler: (a) => void (work = runRollbackCommand(a as RollbackArgv, io)) })
+    .command({ ...statusCommand, handler: (a) => void (work = runStatus(a as StatusArgv, io)) })
+    .command({ ...listCommand, handler: (a) => void (work = runStatus(a as StatusArgv, io)) })
     .command({ ...completionCommand, handler: (a) => void (work = runCompletion(a as CompletionArgv, io)) })
     // The commit is looked up (git, from source) only when asked for.
     .version(args.includes('--version') ? versionLine() : VERSION)

@@ -5,6 +5,7 @@ import { DEFAULT_COPY, DEFAULT_TIMEOUTS } from '../core/defaults.js';
 import { parseDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 import { parseQuantityMilli } from '../core/quantity.js';
+import type { RollbackRequest } from '../core/rollback.js';
 import type { CleanupRequest, MigrationRequest, Timeouts, Toleration, VerifyMode } from '../core/types.js';
 
 export type OutputMode = 'auto' | 'tree' | 'plain' | 'json';
@@ -253,4 +254,61 @@ export function completeCleanupRequest(
       kube: { context: a.context, kubeconfig: a.kubeconfig },
     },
   };
+}
+
+export interface RollbackArgv extends CleanupArgv {
+  timeoutBind?: string;
+  timeoutScale?: string;
+  timeoutReady?: string;
+}
+
+export function completeRollbackRequest(
+  a: RollbackArgv,
+  contextNamespace: () => string,
+): { request: RollbackRequest; cli: CliOptions } {
+  const output = outputMode(a.output);
+  const timeouts: Timeouts = {
+    ...DEFAULT_TIMEOUTS,
+    bindMs: timeout('timeout-bind', a.timeoutBind, DEFAULT_TIMEOUTS.bindMs),
+    scaleMs: timeout('timeout-scale', a.timeoutScale, DEFAULT_TIMEOUTS.scaleMs),
+    deleteMs: timeout('timeout-delete', a.timeoutDelete, DEFAULT_TIMEOUTS.deleteMs),
+    readyMs: timeout('timeout-ready', a.timeoutReady, DEFAULT_TIMEOUTS.readyMs),
+  };
+  const { claim, namespace } = claimAndNamespace(a, contextNamespace);
+  return {
+    request: {
+      claim,
+      namespace,
+      timeouts,
+      commands: commandsFor({ claim, namespace, kubeArgs: kubeArgs(a) }),
+    },
+    cli: {
+      output,
+      yes: a.yes ?? false,
+      dryRun: false,
+      kube: { context: a.context, kubeconfig: a.kubeconfig },
+    },
+  };
+}
+
+export interface StatusArgv {
+  claim?: string;
+  namespace?: string;
+  allNamespaces?: boolean;
+  context?: string;
+  kubeconfig?: string;
+  output?: string;
+}
+
+/** `status [claim]` and `list`: which journals to read. */
+export function completeStatusRequest(
+  a: StatusArgv,
+  contextNamespace: () => string,
+): { namespace?: string; claim?: string; output: OutputMode; kubeArgs: string[] } {
+  const output = outputMode(a.output);
+  if (a.claim !== undefined) checkName('claim', a.claim, 253, DNS_SUBDOMAIN);
+  if (a.namespace !== undefined) checkName('namespace', a.namespace, 63, DNS_LABEL);
+  if (a.allNamespaces && a.claim) throw new UsageError('name a claim or pass -A, not both');
+  const namespace = a.allNamespaces ? undefined : (a.namespace ?? contextNamespace());
+  return { namespace, claim: a.claim, output, kubeArgs: kubeArgs(a) };
 }

@@ -2,7 +2,23 @@
 // @kubernetes/client-node; the core depends on this interface only (dependency inversion), so the
 // orchestration can be exercised with a fake.
 import type { Journal } from './journal.js';
+import type { JournalEntry } from './status.js';
 import type { Hpa, Labels, OwnerId, OwnerState, Pod, Pv, Pvc, StorageClass, Workload } from './types.js';
+
+export interface AccessCheck {
+  verb: string;
+  group: string;
+  resource: string;
+  subresource?: string;
+  /** Omitted for cluster-scoped resources. */
+  namespace?: string;
+}
+
+export interface KubeEvent {
+  type?: string;
+  reason?: string;
+  message?: string;
+}
 
 export interface StoredJournal {
   journal: Journal;
@@ -34,6 +50,14 @@ export interface ClusterPort {
     resourceVersion: string,
   ): Promise<StoredJournal>;
   deleteJournal(namespace: string, name: string): Promise<void>;
+  /** Every journal pvmove wrote, in one namespace or (undefined) all of them. */
+  listJournals(namespace?: string): Promise<JournalEntry[]>;
+  /** Server-side dry run of a Pod creation: admission (PodSecurity, webhooks) decides; nothing is stored. */
+  dryRunCreatePod(pod: Pod): Promise<void>;
+  /** Which of these permissions the current user lacks (SelfSubjectAccessReview each). */
+  missingPermissions(checks: AccessCheck[]): Promise<AccessCheck[]>;
+  /** Events about an object, newest last. */
+  listEvents(namespace: string, kind: string, name: string): Promise<KubeEvent[]>;
 
   getPvc(namespace: string, name: string): Promise<Pvc | undefined>;
   getPv(name: string): Promise<Pv | undefined>;

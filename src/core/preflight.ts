@@ -3,6 +3,7 @@
 import { hpaConflicts, mergeOwners, ownerLabel, type OwnerResolution } from './owners.js';
 import { compareQuantities, isValidQuantity } from './quantity.js';
 import { storageRequest } from './manifests.js';
+import { ANNOTATION_SOURCE_CLAIM, LABEL_MANAGED_BY, MANAGED_BY } from './defaults.js';
 import type { ClaimTemplate } from './cluster.js';
 import type { Hpa, MigrationRequest, OwnerId, Pod, Pv, Pvc, StorageClass } from './types.js';
 
@@ -59,6 +60,12 @@ export function evaluatePreflight(req: MigrationRequest, f: PreflightFacts): Pre
   if (!claim) {
     problems.push(`PersistentVolumeClaim ${where} not found`);
     return result();
+  }
+  if (claim.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY) {
+    const of = claim.metadata.annotations?.[ANNOTATION_SOURCE_CLAIM];
+    problems.push(
+      `PersistentVolumeClaim ${where} is a temporary claim of kubectl-pvmove${of ? ` (a migration of ${of} is in progress)` : ''}; check it with \`kubectl pvmove status${of ? ` ${of}` : ''} -n ${req.namespace}\``,
+    );
   }
   if (claim.metadata.deletionTimestamp) problems.push(`PersistentVolumeClaim ${where} is being deleted`);
   const phase = claim.status?.phase ?? 'unknown';

@@ -26,6 +26,9 @@ import { compareQuantities } from './quantity.js';
 import type { Step, StepContext } from './step.js';
 import { gatherPreflightFacts } from './steps/preflight.js';
 import type { MigrationRequest } from './types.js';
+import { basePermissions, missingPermissionsProblem, ownerPermissions } from './access.js';
+import { admissionProblem } from './probe.js';
+import { copyPodFor } from './steps/target.js';
 
 export interface RunnerDeps {
   cluster: ClusterPort;
@@ -94,6 +97,9 @@ export function checkSameRequest(req: MigrationRequest, j: Journal): string | un
 
 /** Reads the journal, observes, runs the read-only preflight on a new migration, and plans. */
 export async function prepareMigration(req: MigrationRequest, deps: RunnerDeps): Promise<Prepared> {
+  // Before any read that could fail with a 403 halfway: every missing permission in one message.
+  const missing = await deps.cluster.missingPermissions(basePermissions(req.namespace));
+  if (missing.length > 0) throw new PreflightError(missingPermissionsProblem(missing), req.commands.resume);
   let stored = await readJournalOrRefuse(deps.cluster, req.namespace, req.claim, req.commands.resume);
   let rolledBack: StoredJournal | undefined;
   if (stored?.journal.phase === 'rolling-back') {
@@ -117,6 +123,21 @@ export async function prepareMigration(req: MigrationRequest, deps: RunnerDeps):
   let preflight: PreflightResult | undefined;
   if (!stored) {
     preflight = evaluatePreflight(req, await gatherPreflightFacts(req, deps.cluster));
+    const forOwners = await deps.cluster.missingPermissions(
+      ownerPermissions(req.namespace, preflight.owners),
+    );
+    if (forOwners.length > 0) preflight.problems.push(missingPermissionsProblem(forOwners));
+    if (preflight.problems.length === 0) {
+      const pseudo = {
+        migrationId,
+        request: { toClass: preflight.targetClass, size: preflight.targetSize, verify: req.verify },
+      };
+      const refused = await admissionProblem(
+        deps.cluster,
+        copyPodFor({ req, names }, pseudo, observed.sourcePv),
+      );
+      if (refused) preflight.problems.push(refused);
+    }
     if (preflight.problems.length > 0)
       throw new PreflightError(preflight.problems.join('; '), req.commands.resume);
   }

@@ -3,6 +3,7 @@
 // and client objects are handed to the core as plain shapes.
 import {
   AppsV1Api,
+  AuthorizationV1Api,
   AutoscalingV2Api,
   BatchV1Api,
   CoreV1Api,
@@ -13,8 +14,16 @@ import {
   type V1ConfigMap,
   type V1PodSpec,
 } from '@kubernetes/client-node';
-import type { ClaimTemplate, ClusterPort, StoredJournal, WaitOptions } from '../core/cluster.js';
-import { JOURNAL_KEY, LABEL_PREFIX } from '../core/defaults.js';
+import type {
+  AccessCheck,
+  ClaimTemplate,
+  ClusterPort,
+  KubeEvent,
+  StoredJournal,
+  WaitOptions,
+} from '../core/cluster.js';
+import { JOURNAL_KEY, LABEL_MANAGED_BY, LABEL_PREFIX, LABEL_ROLE, MANAGED_BY } from '../core/defaults.js';
+import type { JournalEntry } from '../core/status.js';
 import { ConflictProblem, StepProblem } from '../core/errors.js';
 import { parseJournal, serializeJournal, type Journal } from '../core/journal.js';
 import { podMountsClaim } from '../core/owners.js';
@@ -47,8 +56,10 @@ export class KubeCluster implements ClusterPort {
   private readonly batch: BatchV1Api;
   private readonly autoscaling: AutoscalingV2Api;
   private readonly storage: StorageV1Api;
+  private readonly authz: AuthorizationV1Api;
 
   constructor(kc: KubeConfig) {
+    this.authz = kc.makeApiClient(AuthorizationV1Api);
     this.core = kc.makeApiClient(CoreV1Api);
     this.apps = kc.makeApiClient(AppsV1Api);
     this.batch = kc.makeApiClient(BatchV1Api);
@@ -164,6 +175,72 @@ export class KubeCluster implements ClusterPort {
     await this.deleteIgnoringMissing(`delete ConfigMap ${namespace}/${name}`, () =>
       this.core.deleteNamespacedConfigMap({ name, namespace }),
     );
+  }
+
+  async listJournals(namespace?: string): Promise<JournalEntry[]> {
+    const labelSelector = `${LABEL_MANAGED_BY}=${MANAGED_BY},${LABEL_ROLE}=journal`;
+    const list = await this.call(`list ConfigMaps${namespace ? ` in ${namespace}` : ''}`, () =>
+      namespace
+        ? this.core.listNamespacedConfigMap({ namespace, labelSelector })
+        : this.core.listConfigMapForAllNamespaces({ labelSelector }),
+    );
+    return list.items.map((cm) => {
+      const entry = { namespace: cm.metadata?.namespace ?? '', name: cm.metadata?.name ?? '' };
+      try {
+        return { ...entry, journal: this.toStored(cm).journal };
+      } catch (err) {
+        return { ...entry, error: (err as Error).message };
+      }
+    });
+  }
+
+  // --- preflight checks ------------------------------------------------------------------------
+
+  async dryRunCreatePod(pod: Pod): Promise<void> {
+    const namespace = pod.metadata.namespace ?? '';
+    await this.call(`create Pod ${namespace}/${pod.metadata.name} (dry run)`, () =>
+      this.core.createNamespacedPod({ namespace, body: plain(pod), dryRun: 'All' }),
+    );
+  }
+
+  async missingPermissions(checks: AccessCheck[]): Promise<AccessCheck[]> {
+    const answers = await Promise.all(
+      checks.map(async (c) => {
+        const review = await this.call(`create SelfSubjectAccessReview (${c.verb} ${c.resource})`, () =>
+          this.authz.createSelfSubjectAccessReview({
+            body: {
+              apiVersion: 'authorization.k8s.io/v1',
+              kind: 'SelfSubjectAccessReview',
+              spec: {
+                resourceAttributes: {
+                  verb: c.verb,
+                  group: c.group,
+                  resource: c.resource,
+                  ...(c.subresource ? { subresource: c.subresource } : {}),
+                  ...(c.namespace ? { namespace: c.namespace } : {}),
+                },
+              },
+            },
+          }),
+        );
+        return review.status?.allowed ? undefined : c;
+      }),
+    );
+    return answers.filter((c): c is AccessCheck => c !== undefined);
+  }
+
+  async listEvents(namespace: string, kind: string, name: string): Promise<KubeEvent[]> {
+    const list = await this.call(`list Events in ${namespace}`, () =>
+      this.core.listNamespacedEvent({
+        namespace,
+        fieldSelector: `involvedObject.kind=${kind},involvedObject.name=${name}`,
+      }),
+    );
+    const time = (e: (typeof list.items)[number]): number =>
+      new Date(e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? 0).getTime();
+    return [...list.items]
+      .sort((a, b) => time(a) - time(b))
+      .map((e) => ({ type: e.type, reason: e.reason, message: e.message }));
   }
 
   // --- reads -----------------------------------------------------------------------------------

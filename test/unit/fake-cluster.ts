@@ -2,7 +2,14 @@
 // controller (provisioning, binding, release, reclaim), workload controllers (replicas -> pods,
 // suspend) and a copy pod that finishes according to a script. Enough to walk the whole itinerary,
 // fail it midway and resume it; the real behaviour is checked by the e2e tests on the test bed.
-import type { ClusterPort, StoredJournal, WaitOptions } from '../../src/core/cluster.js';
+import type {
+  AccessCheck,
+  ClusterPort,
+  KubeEvent,
+  StoredJournal,
+  WaitOptions,
+} from '../../src/core/cluster.js';
+import type { JournalEntry } from '../../src/core/status.js';
 import { ConflictProblem, StepProblem, TimeoutProblem } from '../../src/core/errors.js';
 import { parseJournal, serializeJournal, type Journal } from '../../src/core/journal.js';
 import type {
@@ -207,6 +214,30 @@ export class FakeCluster implements ClusterPort {
   async deleteJournal(ns: string, name: string): Promise<void> {
     this.journals.delete(this.key(ns, name));
   }
+  async listJournals(namespace?: string): Promise<JournalEntry[]> {
+    return [...this.journals.entries()]
+      .map(([k, v]) => {
+        const [ns = '', name = ''] = k.split('/');
+        return { namespace: ns, name, journal: parseJournal(v.text) };
+      })
+      .filter((e) => namespace === undefined || e.namespace === namespace);
+  }
+  /** Pod specs the dry run rejects, e.g. to model PodSecurity. */
+  rejectPods?: (pod: Pod) => string | undefined;
+  async dryRunCreatePod(pod: Pod): Promise<void> {
+    const why = this.rejectPods?.(pod);
+    if (why) throw new StepProblem(why);
+  }
+  /** Permissions the fake user lacks, as "verb resource[/sub]". */
+  denied: string[] = [];
+  async missingPermissions(checks: AccessCheck[]): Promise<AccessCheck[]> {
+    return checks.filter((c) =>
+      this.denied.includes(`${c.verb} ${c.resource}${c.subresource ? `/${c.subresource}` : ''}`),
+    );
+  }
+  async listEvents(): Promise<KubeEvent[]> {
+    return [];
+  }
   async getPvc(ns: string, name: string): Promise<Pvc | undefined> {
     const x = this.pvcs.get(this.key(ns, name));
     return x ? clone(x) : undefined;
@@ -217,6 +248,7 @@ export class FakeCluster implements ClusterPort {
   }
   async getPod(ns: string, name: string): Promise<Pod | undefined> {
     const x = this.pods.get(this.key(ns, name));
+    if (x?.metadata.labels?.['pvmove.kubectl.io/role'] === 'probe') x.status = { phase: 'Succeeded' };
     // Time passes for the copy pod whenever someone looks at it.
     if (x?.metadata.labels?.['pvmove.kubectl.io/role'] === 'copy-pod' && x.status?.phase === 'Pending') {
       x.status = { phase: this.copyOutcome.ok ? 'Succeeded' : 'Failed' };
@@ -291,7 +323,7 @@ export class FakeCluster implements ClusterPort {
   async createPod(pod: Pod): Promise<Pod> {
     const k = this.key(pod.metadata.namespace ?? '', pod.metadata.name ?? '');
     if (this.pods.has(k)) throw new StepProblem('exists');
-    this.copyPodsCreated++;
+    if (pod.metadata.labels?.['pvmove.kubectl.io/role'] === 'copy-pod') this.copyPodsCreated++;
     this.pods.set(k, { ...clone(pod), status: { phase: 'Pending' } });
     return clone(pod);
   }

@@ -22,7 +22,16 @@ export async function runMove(argv: MoveArgv, io: Io): Promise<void> {
   connection ??= connect(kube);
 
   const renderer = await createRenderer(cli.output, io);
-  const deps = { cluster: connection.cluster, emit: renderer.emit, signal: io.signal };
+  const kill = testKillHook(io.env.PVMOVE_TEST_KILL_AFTER);
+  const emit: typeof renderer.emit = (e) => {
+    renderer.emit(e);
+    if (e.type === 'progress') kill?.('copy-progress');
+  };
+  const deps = { cluster: connection.cluster, emit, signal: io.signal, afterStep: kill };
+  const requests = connection.requests;
+  const reportRequests = (): void => {
+    if (requests) renderer.emit({ type: 'info', message: requests.summary() });
+  };
   try {
     const prepared = await prepareMigration(req, deps);
     renderer.emit({ type: 'plan', migrationId: prepared.plan.migrationId, plan: prepared.plan });
@@ -48,11 +57,25 @@ export async function runMove(argv: MoveArgv, io: Io): Promise<void> {
     }
     renderer.begin(ITINERARY.map((s) => ({ id: s.id, title: s.title })));
     await runMigration(req, deps, prepared);
+    reportRequests();
     await renderer.end();
   } catch (err) {
+    reportRequests();
     await renderer.end(err);
     throw new Reported(err);
   }
+}
+
+/**
+ * TEST ONLY (the e2e crash matrix): PVMOVE_TEST_KILL_AFTER=<step id> makes the process SIGKILL
+ * itself right after that step is journaled done; `copy-progress` kills it on the first copy
+ * progress event. It simulates a crash at a precise point; never set it otherwise.
+ */
+function testKillHook(point: string | undefined): ((id: string) => void) | undefined {
+  if (!point) return undefined;
+  return (id) => {
+    if (id === point) process.kill(process.pid, 'SIGKILL');
+  };
 }
 
 export const moveCommand: CommandModule<object, MoveArgv> = {

@@ -1,5 +1,6 @@
 // Step 1: refuse early, before anything changes, with a sentence the user can act on.
 import { PreflightError } from '../errors.js';
+import { probeProblem } from '../probe.js';
 import { podsUsingClaim, resolveOwners } from '../owners.js';
 import { evaluatePreflight, targetClassOf, type PreflightFacts } from '../preflight.js';
 import type { ClusterPort } from '../cluster.js';
@@ -54,6 +55,20 @@ export const preflight: Step = {
     const result = evaluatePreflight(ctx.req, facts);
     if (result.problems.length > 0)
       throw new PreflightError(result.problems.join('; '), ctx.req.commands.resume);
+    // The image and the data size, with a probe pod, before anything changes.
+    if (facts.claim) {
+      const refused = await probeProblem({
+        req: ctx.req,
+        cluster: ctx.cluster,
+        names: ctx.names,
+        claim: facts.claim,
+        sourcePv: facts.sourcePv,
+        podsUsingClaim: facts.podsUsingClaim,
+        targetSize: result.targetSize,
+        signal: ctx.signal,
+      });
+      if (refused) throw new PreflightError(refused, ctx.req.commands.resume);
+    }
     for (const w of result.warnings) ctx.emit({ type: 'warning', step: 'preflight', message: w });
     for (const i of result.info) ctx.emit({ type: 'info', step: 'preflight', message: i });
     ctx.preflight = result;

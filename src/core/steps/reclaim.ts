@@ -5,6 +5,7 @@ import { reclaimPolicyPatch } from '../manifests.js';
 import { finalClaimBound, targetPvName } from '../observed.js';
 import { needJournal, type Step } from '../step.js';
 import type { Pod } from '../types.js';
+import type { ClusterPort } from '../cluster.js';
 import { replaceStaleCopyPod } from './target.js';
 
 const policyOf = (
@@ -46,7 +47,16 @@ export const retainTargetPv: Step = {
         if (!pvc) throw new StepProblem(`target claim ${name} disappeared`);
         return pvc.status?.phase === 'Bound' && pvc.spec?.volumeName ? pvc : undefined;
       },
-      { signal: ctx.signal, detail: () => copyPodHint(ctx.cluster, ns, ctx.names.copyPod) },
+      {
+        signal: ctx.signal,
+        detail: async () => {
+          const [claimWhy, podWhy] = await Promise.all([
+            claimEventsHint(ctx.cluster, ns, name),
+            copyPodHint(ctx.cluster, ns, ctx.names.copyPod),
+          ]);
+          return [claimWhy, podWhy].filter(Boolean).join('; ') || undefined;
+        },
+      },
     );
     const pvName = bound.spec?.volumeName ?? '';
     const pv = await ctx.cluster.getPv(pvName);
@@ -95,4 +105,15 @@ export async function copyPodHint(
   const waiting = pod.status?.containerStatuses?.find((c) => c.state?.waiting)?.state?.waiting;
   if (waiting) return `copy pod ${name} is waiting: ${waiting.reason ?? ''} ${waiting.message ?? ''}`.trim();
   return `copy pod ${name} is ${pod.status?.phase ?? 'in an unknown phase'}`;
+}
+
+/** Why a claim does not bind, from its events: the newest Warning (ProvisioningFailed...), else the newest. */
+export async function claimEventsHint(
+  cluster: Pick<ClusterPort, 'listEvents'>,
+  ns: string,
+  name: string,
+): Promise<string | undefined> {
+  const events = await cluster.listEvents(ns, 'PersistentVolumeClaim', name).catch(() => []);
+  const e = [...events].reverse().find((x) => x.type === 'Warning') ?? events[events.length - 1];
+  return e ? `claim ${name}: ${e.reason ?? 'event'}: ${e.message ?? ''}`.trim() : undefined;
 }

@@ -1,0 +1,57 @@
+// `kubectl pvmove resume <claim>`: continue an interrupted migration with the class and size its
+// journal recorded; the same as re-running the original command. Copy flags (--image, placement,
+// timeouts) may be given again, e.g. to fix an image that could not be pulled.
+import type { Argv, CommandModule } from 'yargs';
+import { PreflightError, UsageError } from '../../core/errors.js';
+import { journalName } from '../../core/names.js';
+import { moveCommand, runMove } from './move.js';
+import type { Io } from '../render/types.js';
+import type { MoveArgv } from '../request.js';
+import type { Connection } from '../../kube/connect.js';
+
+export async function runResume(argv: MoveArgv, io: Io): Promise<void> {
+  const { connect } = await import('../../kube/connect.js');
+  if (!argv.claim)
+    throw new UsageError('name the claim whose migration to resume, e.g. `kubectl pvmove resume data`');
+  const connection: Connection = connect({ context: argv.context, kubeconfig: argv.kubeconfig });
+  const namespace = argv.namespace ?? connection.namespace;
+  const stored = await connection.cluster.readJournal(namespace, journalName(argv.claim));
+  if (!stored) {
+    throw new PreflightError(
+      `no migration of claim ${argv.claim} is recorded in namespace ${namespace}, so there is nothing to resume`,
+      `kubectl pvmove ${argv.claim} -n ${namespace} --to-class CLASS --size SIZE`,
+    );
+  }
+  const j = stored.journal;
+  if (j.phase === 'rolled-back') {
+    throw new UsageError(
+      `migration ${j.migrationId} of claim ${argv.claim} was rolled back; nothing to resume`,
+      `Start a new one with \`kubectl pvmove ${argv.claim} -n ${namespace} --to-class ${j.request.toClass} --size ${j.request.size}\`.`,
+    );
+  }
+  await runMove(
+    {
+      ...argv,
+      namespace,
+      toClass: j.request.toClass,
+      size: j.request.size,
+      verify: argv.verify ?? j.request.verify,
+    },
+    io,
+  );
+}
+
+export const resumeCommand: CommandModule<object, MoveArgv> = {
+  command: 'resume [claim]',
+  describe: 'Continue an interrupted migration from its journal (same as re-running the move)',
+  builder: (y: Argv) => {
+    const base = (moveCommand.builder as (y: Argv) => Argv)(y);
+    // Class and size come from the journal; verify defaults to the recorded mode.
+    return base.option('verify', {
+      type: 'string',
+      default: undefined,
+      describe: 'Verification mode (default: as recorded)',
+    }) as unknown as Argv<MoveArgv>;
+  },
+  handler: () => undefined,
+};

@@ -1,0 +1,69 @@
+// `kubectl pvmove rollback <claim>`: back to the original PV from any point before cleanup. After
+// the application ran on the new PV (finished, or scale-up started), the target PV is kept
+// (Retain) with what was written since, and the user must confirm (--yes off a terminal).
+import type { Argv, CommandModule } from 'yargs';
+import { UNDO_ITINERARY } from '../../core/undo-steps.js';
+import { prepareRollback, runRollback } from '../../core/rollback.js';
+import { UsageError } from '../../core/errors.js';
+import { confirm, isInteractive } from '../confirm.js';
+import { withKubeFlags } from '../flags.js';
+import { createRenderer } from '../render/index.js';
+import type { Io } from '../render/types.js';
+import { completeRollbackRequest, type RollbackArgv } from '../request.js';
+import { Reported } from '../reported.js';
+import type { Connection } from '../../kube/connect.js';
+
+export async function runRollbackCommand(argv: RollbackArgv, io: Io): Promise<void> {
+  const { connect } = await import('../../kube/connect.js');
+  let connection: Connection | undefined;
+  const kube = { context: argv.context, kubeconfig: argv.kubeconfig };
+  const { request: req, cli } = completeRollbackRequest(argv, () => (connection ??= connect(kube)).namespace);
+  connection ??= connect(kube);
+  const renderer = await createRenderer(cli.output, io);
+  try {
+    const prepared = await prepareRollback(req, connection.cluster);
+    const plan = prepared.plan;
+    if (plan.keepTargetPv && !plan.alreadyRolledBack && !cli.yes) {
+      const warning =
+        `Migration ${plan.migrationId} of ${req.namespace}/${req.claim} ${plan.phase === 'finished' ? 'is finished' : 'got as far as restarting the owners'}: ` +
+        `anything written since the move is on the new PV ${plan.targetPv ?? '?'}, not on the original PV ${plan.sourcePv}. ` +
+        `Rollback puts the claim back on ${plan.sourcePv} (the data as it was before the move) and keeps ${plan.targetPv ?? 'the new PV'} (Retain, Released).`;
+      if (cli.output === 'json' || !isInteractive(io)) {
+        throw new UsageError(
+          `${warning} Nothing was changed`,
+          `Run \`${req.commands.rollback} --yes\` to roll back anyway.`,
+        );
+      }
+      io.stdout.write(`${warning}\n`);
+      if (!(await confirm(io, 'Roll back to the pre-move data?'))) {
+        throw new UsageError(
+          'not confirmed; nothing was changed',
+          `Run \`${req.commands.rollback}\` again, or add --yes.`,
+        );
+      }
+    }
+    renderer.begin(UNDO_ITINERARY.map((s) => ({ id: s.id, title: s.title })));
+    await runRollback(req, { cluster: connection.cluster, emit: renderer.emit, signal: io.signal }, prepared);
+    await renderer.end();
+  } catch (err) {
+    await renderer.end(err);
+    throw new Reported(err);
+  }
+}
+
+export const rollbackCommand: CommandModule<object, RollbackArgv> = {
+  command: 'rollback [claim]',
+  describe: 'Undo a migration: the claim back on its original PV, owners and policies as they were',
+  builder: (y: Argv) =>
+    withKubeFlags(y)
+      .positional('claim', { type: 'string', describe: 'Name of the PersistentVolumeClaim' })
+      .option('timeout-bind', { type: 'string', describe: 'Max wait for the claim to bind (default 10m)' })
+      .option('timeout-scale', { type: 'string', describe: 'Max wait for pods to stop (default 10m)' })
+      .option('timeout-delete', { type: 'string', describe: 'Max wait for deletions (default 5m)' })
+      .option('timeout-ready', { type: 'string', describe: 'Max wait for owners to be ready (default 10m)' })
+      .example(
+        '$0 rollback data -n shop',
+        'Put claim shop/data back on its original PV',
+      ) as unknown as Argv<RollbackArgv>,
+  handler: () => undefined, // replaced in app.ts, which owns the Io
+};
