@@ -1,0 +1,344 @@
+// Every refusal before anything changes: exit 2, a one-line message saying what to do, and no
+// object changed (resourceVersions of claims, PVs, owners, ConfigMaps; no new pod or claim). One
+// namespace holds the claims of all cases (a refusal changes nothing, which each case checks).
+// The RBAC cases run the plugin as a ServiceAccount bound to deploy/rbac/clusterrole.yaml (the move
+// succeeds) and to the same role without `patch persistentvolumes` (refused, listing it).
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import type * as k8s from '@kubernetes/client-node';
+import { parse } from 'yaml';
+import {
+  connect,
+  createNamespace,
+  deleteNamespace,
+  deleteVolumesOf,
+  waitFor,
+  type Cluster,
+} from '../helpers/cluster.js';
+import { explain, runCli } from '../helpers/cli.js';
+import { createApp, createDeployment, expectMoved, snapshot, waitForReady } from '../helpers/safety.js';
+import { createClaim, runPod, shellPod, TEST_IMAGE, waitForClaimBound } from '../helpers/workloads.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+async function expectRefused(c: Cluster, ns: string, args: string[], message: string | RegExp, env = {}) {
+  const before = await snapshot(c, ns);
+  const r = await runCli([...args, '-n', ns], { env });
+  expect(r.code, explain(r)).to.equal(2);
+  const line = r.stderr.trim().split('\n').pop() ?? '';
+  if (typeof message === 'string') expect(line, explain(r)).to.contain(message);
+  else expect(line, explain(r)).to.match(message);
+  expect(line).to.contain('nothing was changed');
+  expect(await snapshot(c, ns), 'nothing changed').to.deep.equal(before);
+}
+
+function podUsing(name: string, claim: string): k8s.V1PodSpec {
+  return {
+    terminationGracePeriodSeconds: 0,
+    containers: [
+      {
+        name: 'app',
+        image: TEST_IMAGE,
+        imagePullPolicy: 'IfNotPresent',
+        command: ['sleep', 'infinity'],
+        volumeMounts: [{ name: 'data', mountPath: '/data' }],
+      },
+    ],
+    volumes: [{ name: 'data', persistentVolumeClaim: { claimName: claim } }],
+    ...(name ? {} : {}),
+  };
+}
+
+describe('preflight refusals (exit 2, nothing changed)', function () {
+  let c: Cluster;
+  let ns: string;
+
+  before(async () => {
+    c = connect();
+    ns = await createNamespace(c, 'e2e-preflight');
+    await Promise.all([
+      createApp(c, ns), // claim "data" + Deployment web
+      (async () => {
+        await createClaim(c, ns, 'ds-data', { storageClassName: 'fast' });
+        await c.apps.createNamespacedDaemonSet({
+          namespace: ns,
+          body: {
+            metadata: { name: 'agent' },
+            spec: {
+              selector: { matchLabels: { app: 'agent' } },
+              template: { metadata: { labels: { app: 'agent' } }, spec: podUsing('agent', 'ds-data') },
+            },
+          },
+        });
+      })(),
+      (async () => {
+        await createClaim(c, ns, 'bare-data', { storageClassName: 'fast' });
+        await c.core.createNamespacedPod({
+          namespace: ns,
+          body: { metadata: { name: 'bare' }, spec: podUsing('bare', 'bare-data') },
+        });
+      })(),
+      (async () => {
+        await createClaim(c, ns, 'hpa-data', { storageClassName: 'fast' });
+        await createDeployment(c, ns, 'scaled', 'hpa-data');
+        await c.kc
+          .makeApiClient((await import('@kubernetes/client-node')).AutoscalingV2Api)
+          .createNamespacedHorizontalPodAutoscaler({
+            namespace: ns,
+            body: {
+              metadata: { name: 'scaled' },
+              spec: {
+                scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'scaled' },
+                minReplicas: 1,
+                maxReplicas: 3,
+              },
+            },
+          });
+      })(),
+      createClaim(c, ns, 'pending-data', { storageClassName: 'standard' }),
+      c.core.createNamespacedPersistentVolumeClaim({
+        namespace: ns,
+        body: {
+          metadata: { name: 'raw' },
+          spec: {
+            accessModes: ['ReadWriteOnce'],
+            volumeMode: 'Block',
+            storageClassName: 'standard',
+            resources: { requests: { storage: '1Gi' } },
+          },
+        },
+      }),
+      (async () => {
+        await createClaim(c, ns, 'tiny', { storageClassName: 'fast', size: '1Mi' });
+        await runPod(c, ns, shellPod('seed-tiny', 'tiny', 'head -c 3000000 /dev/urandom > /data/blob'));
+        await c.core.deleteNamespacedPod({ name: 'seed-tiny', namespace: ns, gracePeriodSeconds: 0 });
+      })(),
+    ]);
+    await waitForReady(c, ns, 'scaled', 1);
+    await waitFor('the DaemonSet and bare pods to run', 120_000, async () => {
+      const pods = await c.core.listNamespacedPod({ namespace: ns });
+      const running = (p: string) =>
+        pods.items.some((x) => x.metadata?.name?.startsWith(p) && x.status?.phase === 'Running');
+      return running('agent') && running('bare') ? true : undefined;
+    });
+    await waitForClaimBound(c, ns, 'tiny');
+  });
+
+  after(async () => {
+    await deleteNamespace(c, ns);
+    await deleteVolumesOf(c, ns);
+  });
+
+  it('a claim that does not exist', async () => {
+    await expectRefused(
+      c,
+      ns,
+      ['nope', '--to-class', 'standard'],
+      `PersistentVolumeClaim nope in namespace ${ns} not found`,
+    );
+  });
+
+  it('a claim that is not Bound', async () => {
+    await expectRefused(c, ns, ['pending-data', '--to-class', 'fast'], 'is Pending, not Bound');
+  });
+
+  it('a StorageClass that does not exist', async () => {
+    await expectRefused(c, ns, ['data', '--to-class', 'nosuch'], 'StorageClass nosuch not found');
+  });
+
+  it('a size below the current request', async () => {
+    await expectRefused(c, ns, ['data', '--size', '500Mi'], "smaller than the claim's current request 1Gi");
+  });
+
+  it('a size below the data on the claim (measured by the probe pod)', async () => {
+    await expectRefused(
+      c,
+      ns,
+      ['tiny', '--to-class', 'standard'],
+      /uses 2\.9 MiB|uses [0-9.]+ [KMG]i?B, more than the target size 1Mi/,
+    );
+  });
+
+  it('a Block volume', async () => {
+    await expectRefused(c, ns, ['raw', '--to-class', 'fast'], 'volumeMode Block');
+  });
+
+  it('a DaemonSet using the claim', async () => {
+    await expectRefused(c, ns, ['ds-data', '--to-class', 'standard'], 'DaemonSet agent mounts ds-data');
+  });
+
+  it('a bare Pod using the claim', async () => {
+    await expectRefused(
+      c,
+      ns,
+      ['bare-data', '--to-class', 'standard'],
+      'pods bare use bare-data and have no controller',
+    );
+  });
+
+  it('an HPA on an owner', async () => {
+    await expectRefused(
+      c,
+      ns,
+      ['hpa-data', '--to-class', 'standard'],
+      'HorizontalPodAutoscaler scaled targets Deployment scaled',
+    );
+  });
+
+  it('a copy image that cannot be pulled (probe pod, before the scale-down)', async () => {
+    await expectRefused(
+      c,
+      ns,
+      ['data', '--to-class', 'standard', '--image', 'registry.invalid/pvmove/none:1'],
+      /copy image registry\.invalid\/pvmove\/none:1 cannot be pulled \((ErrImagePull|ImagePullBackOff)/,
+    );
+  });
+
+  it('a namespace whose PodSecurity level forbids the copy pod', async () => {
+    await c.core.patchNamespace({
+      name: ns,
+      body: [
+        { op: 'add', path: '/metadata/labels/pod-security.kubernetes.io~1enforce', value: 'restricted' },
+      ],
+    });
+    try {
+      await expectRefused(
+        c,
+        ns,
+        ['data', '--to-class', 'standard'],
+        `kubectl label namespace ${ns} pod-security.kubernetes.io/enforce=baseline --overwrite`,
+      );
+    } finally {
+      await c.core.patchNamespace({
+        name: ns,
+        body: [{ op: 'remove', path: '/metadata/labels/pod-security.kubernetes.io~1enforce' }],
+      });
+    }
+  });
+
+  it('a claim already being migrated with other flags, and a temporary claim of a migration', async () => {
+    const killed = await runCli(['data', '--to-class', 'standard', '-n', ns], {
+      env: { PVMOVE_TEST_KILL_AFTER: 'create-target' },
+    });
+    expect(killed.code === 137 || killed.signal === 'SIGKILL', explain(killed)).to.equal(true);
+    try {
+      await expectRefused(c, ns, ['data', '--to-class', 'fast'], 'is in progress with --to-class standard');
+      const temp = (await c.core.listNamespacedPersistentVolumeClaim({ namespace: ns })).items.find((p) =>
+        p.metadata?.name?.startsWith('data-pvmove-'),
+      );
+      await waitForClaimBound(c, ns, temp!.metadata!.name!);
+      await expectRefused(
+        c,
+        ns,
+        [temp!.metadata!.name!, '--to-class', 'fast'],
+        'is a temporary claim of kubectl-pvmove',
+      );
+    } finally {
+      const rb = await runCli(['rollback', 'data', '-n', ns]);
+      expect(rb.code, explain(rb)).to.equal(0);
+    }
+  });
+});
+
+describe('RBAC: the plugin as a ServiceAccount bound to deploy/rbac/clusterrole.yaml', function () {
+  let c: Cluster;
+  let ns: string;
+  const suffix = Date.now().toString(36);
+  const roles = [`pvmove-e2e-full-${suffix}`, `pvmove-e2e-nopatch-${suffix}`];
+
+  before(async () => {
+    c = connect();
+    ns = await createNamespace(c, 'e2e-rbac');
+  });
+  after(async () => {
+    const rbac = c.kc.makeApiClient((await import('@kubernetes/client-node')).RbacAuthorizationV1Api);
+    for (const name of roles) {
+      await rbac.deleteClusterRoleBinding({ name }).catch(() => undefined);
+      await rbac.deleteClusterRole({ name }).catch(() => undefined);
+    }
+    await deleteNamespace(c, ns);
+    await deleteVolumesOf(c, ns);
+  });
+
+  /** A ServiceAccount bound to `rules`, and a kubeconfig with a TokenRequest token for it. */
+  async function kubeconfigFor(name: string, rules: k8s.V1PolicyRule[]): Promise<string> {
+    const client = await import('@kubernetes/client-node');
+    const rbac = c.kc.makeApiClient(client.RbacAuthorizationV1Api);
+    await c.core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name } } });
+    await rbac.createClusterRole({ body: { metadata: { name }, rules } });
+    await rbac.createClusterRoleBinding({
+      body: {
+        metadata: { name },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+        subjects: [{ kind: 'ServiceAccount', name, namespace: ns }],
+      },
+    });
+    const token = await c.core.createNamespacedServiceAccountToken({
+      name,
+      namespace: ns,
+      body: { spec: { audiences: [], expirationSeconds: 3600 } },
+    });
+    const cluster = c.kc.getCurrentCluster()!;
+    const ca = cluster.caData ?? readFileSync(cluster.caFile!).toString('base64');
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'pvmove-sa-')), 'kubeconfig');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [
+          { name: 'testbed', cluster: { server: cluster.server, 'certificate-authority-data': ca } },
+        ],
+        users: [{ name, user: { token: token.status!.token } }],
+        contexts: [{ name, context: { cluster: 'testbed', user: name, namespace: ns } }],
+        'current-context': name,
+      }),
+      { mode: 0o600 },
+    );
+    return file;
+  }
+
+  it('moves a claim with exactly the ClusterRole; refuses listing `patch persistentvolumes` without it', async () => {
+    const rules = (
+      parse(readFileSync(path.join(root, 'deploy/rbac/clusterrole.yaml'), 'utf8')) as {
+        rules: k8s.V1PolicyRule[];
+      }
+    ).rules;
+    const app = await createApp(c, ns);
+
+    // Without patch on persistentvolumes: refused, nothing changed.
+    const noPatch = rules.map((r) =>
+      r.resources?.includes('persistentvolumes') ? { ...r, verbs: r.verbs.filter((v) => v !== 'patch') } : r,
+    );
+    const limited = await kubeconfigFor(roles[1]!, noPatch);
+    await waitFor('the RBAC binding to take effect', 30_000, async () => {
+      const r = await runCli(['status', '-n', ns], { env: { KUBECONFIG: limited } });
+      return r.code === 0 ? true : undefined;
+    });
+    await expectRefused(
+      c,
+      ns,
+      ['data', '--to-class', 'standard'],
+      'missing permissions: patch persistentvolumes',
+      {
+        KUBECONFIG: limited,
+      },
+    );
+
+    // With the ClusterRole as shipped: the move succeeds.
+    const full = await kubeconfigFor(roles[0]!, rules);
+    await waitFor('the RBAC binding to take effect', 30_000, async () => {
+      const r = await runCli(['status', '-n', ns], { env: { KUBECONFIG: full } });
+      return r.code === 0 ? true : undefined;
+    });
+    const r = await runCli(['data', '--to-class', 'standard', '-n', ns, '-o', 'json'], {
+      env: { KUBECONFIG: full },
+    });
+    expect(r.code, explain(r)).to.equal(0);
+    await expectMoved(c, ns, app, 'standard');
+    const cleanup = await runCli(['cleanup', 'data', '-n', ns, '--yes'], { env: { KUBECONFIG: full } });
+    expect(cleanup.code, explain(cleanup)).to.equal(0);
+  });
+});
