@@ -7,10 +7,11 @@
 //   -----+-------------------------------------------+------------------------------
 //      0 | done (or dry run printed)                 | -
 //      1 | a step failed; re-run the command resumes | StepFailedError, anything unexpected
+//        | (or `kubectl pvmove rollback` undoes it)  |
 //      2 | usage error or preflight refusal:         | UsageError, PreflightError
 //        | nothing was changed                       |
 //    130 | interrupted (SIGINT/SIGTERM) at a safe    | InterruptedError
-//        | point between steps; re-run resumes       |
+//        | point between steps; resume or rollback   |
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
