@@ -8,6 +8,7 @@
 //       data byte-identical.
 // A Deployment-owned claim on `fast` (Immediate) moves to `standard` (WaitForFirstConsumer).
 import { expect } from 'chai';
+import type { Journal } from '../../src/core/journal.js';
 import {
   connect,
   createNamespace,
@@ -67,8 +68,8 @@ describe('crash matrix: SIGKILL at every step boundary, then rollback or resume'
         const cm = await c.core
           .readNamespacedConfigMap({ name: 'pvmove-data', namespace: ns })
           .catch(() => undefined);
-        const journal = cm ? (JSON.parse(cm.data!['journal.json']!) as Record<string, any>) : undefined;
-        const targetPv = journal?.original?.targetPv?.name as string | undefined;
+        const journal = cm ? (JSON.parse(cm.data!['journal.json']!) as Journal) : undefined;
+        const targetPv = journal?.original.targetPv?.name;
         const keep = AFTER_MOVE.includes(point);
         if (keep) {
           const refused = await runCli(['rollback', 'data', '-n', ns, '-o', 'json']);
