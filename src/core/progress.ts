@@ -1,9 +1,6 @@
 // Reads the copy pod's `PVMOVE ...` log lines (written by src/kube/copy-script.ts) and turns tar
 // checkpoints into bytes done, rate and ETA. Pure: the step feeds it log text and timestamps.
 
-/** tar's default record: 20 blocks of 512 bytes; a checkpoint fires every N records. */
-export const TAR_RECORD_BYTES = 10240;
-
 export interface CopyLogState {
   totalBytes?: number;
   files?: number;
@@ -37,7 +34,8 @@ function num(v: string | undefined): number | undefined {
 export function readCopyLog(state: CopyLogState, log: string): CopyLogState {
   const s: CopyLogState = { ...state, tarMessages: [...state.tarMessages] };
   for (const raw of log.split('\n')) {
-    const line = raw.trim();
+    // tar prints its checkpoint echo on stderr as "tar: PVMOVE progress ...".
+    const line = raw.trim().replace(/^tar: (?=PVMOVE )/, '');
     if (!line) continue;
     if (!line.startsWith('PVMOVE ')) {
       if (/^(tar|find|du|sha256sum|bash|cmp): /.test(line)) {
@@ -56,7 +54,7 @@ export function readCopyLog(state: CopyLogState, log: string): CopyLogState {
       s.usedBytes = num(f.used_bytes);
       s.archiveRecords = num(f.archive_records);
       s.checkpointRecords = num(f.checkpoint_records);
-    } else if (body === 'copy done') {
+    } else if (body === 'copy done' || body.startsWith('copy done ')) {
       s.copyDone = true;
     } else if (body.startsWith('verify ok') || body.startsWith('verify skipped')) {
       s.verifyOk = body;

@@ -50,6 +50,14 @@ describe('copy log progress', () => {
     );
   });
 
+  it('reads the checkpoints tar echoes on stderr ("tar: PVMOVE ...") and the timed "copy done"', () => {
+    let s = readCopyLog(emptyCopyLog(), `${header}\ntar: PVMOVE progress checkpoint=10\n`);
+    expect(copyFraction(s)).to.equal(0.5);
+    expect(s.tarMessages).to.deep.equal([]);
+    s = readCopyLog(s, 'PVMOVE copy done copy_ms=1234\n');
+    expect(copyFraction(s)).to.equal(1);
+  });
+
   it('reports nothing before the measurement line', () => {
     expect(progressFigures(readCopyLog(emptyCopyLog(), 'PVMOVE progress checkpoint=3'), [])).to.equal(
       undefined,
