@@ -19,7 +19,9 @@ import { copyPodFor, replaceStaleCopyPod } from './target.js';
 import { copyPodHint } from './reclaim.js';
 import type { Pod } from '../types.js';
 
-const POLL_MS = 2000;
+/** Polls start fast, so a short copy is not followed by seconds of idle waiting, and back off to 2s. */
+const POLL_FIRST_MS = 200;
+const POLL_MAX_MS = 2000;
 /** Rate and ETA are computed over this window of recent samples. */
 const RATE_WINDOW_MS = 30_000;
 /** How long the copy keeps following through API errors before giving up (the pod keeps running). */
@@ -162,6 +164,7 @@ export const copy: Step = {
       return false;
     };
 
+    let interval = POLL_FIRST_MS;
     for (;;) {
       if (ctx.signal.aborted) return; // the runner turns this into "interrupted"; the pod keeps going
       try {
@@ -181,7 +184,8 @@ export const copy: Step = {
         }
         if (Date.now() - apiTroubleSince > API_OUTAGE_MS) throw err;
       }
-      await sleep(POLL_MS, ctx.signal);
+      await sleep(interval, ctx.signal);
+      interval = Math.min(interval * 1.5, POLL_MAX_MS);
     }
 
     const pv = targetPvName(ctx.observed);
