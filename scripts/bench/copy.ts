@@ -1,0 +1,363 @@
+// `npm run bench`: the copy engine against the node's own tools, on the test bed, side by side.
+//
+// For each dataset (large files, many small files, a mixed tree with hardlinks and sparse files),
+// the data is written into a real claim's hostPath PV directory on this machine (the node). Then,
+// for each run: the node's own `tar -c | tar -x` (the limit), `cp -a` and `rsync -aHAXS` copy it
+// into a second claim's directory on the same filesystem, and `kubectl pvmove` moves the claim to
+// another class. Page caches are dropped before every contender. The seed scenario (a StatefulSet's
+// 1Gi claim moved to class fast at 2Gi) gives the plugin's own overhead per step and its API
+// requests. Figures are medians over the runs; a table goes to stdout, everything to .bench/copy.json.
+//
+//   npm run bench -- [--quick | --scale 0.1] [--runs 3] [--datasets large,small,mixed] [--no-seed]
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  connect,
+  createNamespace,
+  deleteNamespace,
+  deleteVolumesOf,
+  type Cluster,
+} from '../../test/helpers/cluster.js';
+import { runCli, explain, type CliResult } from '../../test/helpers/cli.js';
+import { hostPathOf } from '../../test/helpers/volumes.js';
+import { createClaim, waitForClaimBound } from '../../test/helpers/workloads.js';
+import { DATASETS, generate, type DatasetName, type DatasetSummary } from './datasets.js';
+import {
+  dropCaches,
+  emptyDir,
+  freeBytes,
+  loadAverage,
+  measure,
+  NODE_CONTENDERS,
+  timed,
+  totalsBytes,
+  type NodeContender,
+} from './node.js';
+import { createSeedDatabase } from './seed.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const GiB = 1024 ** 3;
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    scale: { type: 'string' },
+    runs: { type: 'string', default: '3' },
+    datasets: { type: 'string', default: DATASETS.join(',') },
+    seed: { type: 'boolean', default: true },
+    'no-seed': { type: 'boolean', default: false },
+    out: { type: 'string', default: path.join(root, '.bench/copy.json') },
+  },
+});
+const scale = flags.scale ? Number(flags.scale) : flags.quick ? 0.02 : 1;
+const runs = Math.max(1, Number(flags.runs));
+const datasets = (flags.datasets ?? '').split(',').filter(Boolean) as DatasetName[];
+const withSeed = flags.seed && !flags['no-seed'];
+for (const d of datasets) if (!DATASETS.includes(d)) throw new Error(`unknown dataset ${d}`);
+if (!(scale > 0)) throw new Error('--scale must be a positive number');
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+interface PvmoveRun {
+  wallSeconds: number;
+  /** result.durationMs: the migration from its first step to its last. */
+  totalSeconds: number;
+  steps: Record<string, number>;
+  /** Steps 5-7 (target claim + copy pod, target PV bound, copy + verify): from pod creation to verified. */
+  copyPhaseSeconds: number;
+  /** tar pipe + sync inside the copy pod, from its `copy_ms`. */
+  engineSeconds?: number;
+  apiRequests?: number;
+  apiRequestDetail?: string;
+  lastProgress?: Record<string, unknown>;
+}
+
+const COPY_PHASE = ['create-target', 'retain-target-pv', 'copy'];
+
+function pvmoveFigures(r: CliResult, wallSeconds: number): PvmoveRun {
+  const result = r.events.find((e) => e.type === 'result');
+  if (r.code !== 0 || result?.status !== 'done') throw new Error(`kubectl pvmove failed\n${explain(r)}`);
+  const steps: Record<string, number> = {};
+  for (const e of r.events) {
+    if (e.type === 'step' && e.status === 'done' && typeof e.durationMs === 'number')
+      steps[String(e.step)] = e.durationMs / 1000;
+  }
+  const info = r.events.filter((e) => e.type === 'info').map((e) => String(e.message));
+  const copyMs = info.map((m) => /copy_ms=(\d+)/.exec(m)?.[1]).find(Boolean);
+  const api = info.find((m) => m.startsWith('api-requests'));
+  const progress = r.events.filter((e) => e.type === 'progress');
+  return {
+    wallSeconds,
+    totalSeconds: Number(result.durationMs) / 1000,
+    steps,
+    copyPhaseSeconds: COPY_PHASE.reduce((a, s) => a + (steps[s] ?? 0), 0),
+    ...(copyMs ? { engineSeconds: Number(copyMs) / 1000 } : {}),
+    ...(api
+      ? {
+          apiRequests: Number(/total=(\d+)/.exec(api)?.[1]),
+          apiRequestDetail: api.replace(/^api-requests /, ''),
+        }
+      : {}),
+    ...(progress.length > 0 ? { lastProgress: progress[progress.length - 1] } : {}),
+  };
+}
+
+async function pvmove(args: string[]): Promise<PvmoveRun> {
+  const start = Date.now();
+  const r = await runCli([...args, '-o', 'json', '--yes'], {
+    env: { PVMOVE_DEBUG_REQUESTS: '1' },
+    timeoutMs: 3_600_000,
+  });
+  return pvmoveFigures(r, (Date.now() - start) / 1000);
+}
+
+async function cleanup(claim: string, ns: string): Promise<void> {
+  const r = await runCli(['cleanup', claim, '-n', ns, '--yes', '-o', 'json']);
+  if (r.code !== 0) throw new Error(`kubectl pvmove cleanup failed\n${explain(r)}`);
+}
+
+async function boundDir(c: Cluster, ns: string, claim: string): Promise<{ pv: string; dir: string }> {
+  const pvc = await waitForClaimBound(c, ns, claim);
+  const pv = pvc.spec!.volumeName!;
+  return { pv, dir: await hostPathOf(c, pv) };
+}
+
+interface DatasetResult {
+  summary: DatasetSummary;
+  measured: ReturnType<typeof measure>;
+  /** tar's own count of the archive it wrote, against the copy pod's estimate (the progress bar's scale). */
+  archiveBytesActual?: number;
+  node: Record<NodeContender, number[]>;
+  pvmove: PvmoveRun[];
+}
+
+async function benchDataset(c: Cluster, name: DatasetName, log: (s: string) => void): Promise<DatasetResult> {
+  const ns = await createNamespace(c, `bench-${name}`);
+  const dirs = new Set<string>();
+  try {
+    await createClaim(c, ns, 'data', { storageClassName: 'fast', size: '20Gi' });
+    await createClaim(c, ns, 'sink', { storageClassName: 'fast', size: '20Gi' });
+    const data = await boundDir(c, ns, 'data');
+    const sink = await boundDir(c, ns, 'sink');
+    dirs.add(data.dir).add(sink.dir);
+    log(`${name}: generating into ${data.dir} (scale ${scale})`);
+    const summary = generate(name, data.dir, scale);
+    const measured = measure(data.dir);
+    log(
+      `${name}: ${summary.description}; ${(measured.dataBytes / 1e6).toFixed(0)} MB of data, ${measured.entries} entries`,
+    );
+
+    const node: Record<NodeContender, number[]> = { tar: [], cp: [], rsync: [] };
+    const runsOut: PvmoveRun[] = [];
+    const totals = path.join(root, '.bench', `tar-totals-${name}.txt`);
+    let archiveBytesActual: number | undefined;
+    const classes = ['standard', 'fast'];
+    let previousSourceDir: string | undefined;
+    for (let i = 0; i < runs; i++) {
+      for (const contender of Object.keys(NODE_CONTENDERS) as NodeContender[]) {
+        emptyDir(sink.dir);
+        dropCaches();
+        const s = timed(NODE_CONTENDERS[contender], { SRC: data.dir, DST: sink.dir, TOTALS: totals });
+        node[contender].push(s);
+        if (contender === 'tar') archiveBytesActual = totalsBytes(totals);
+        log(`${name} run ${i + 1}: ${contender} ${s.toFixed(1)}s (load ${loadAverage()})`);
+      }
+      emptyDir(sink.dir);
+      dropCaches();
+      // Run 1 moves the claim off the generated directory; later runs move the previous run's copy
+      // (same content, same filesystem). The generated directory stays for the node contenders.
+      const r = await pvmove(['data', '--to-class', classes[i % 2]!, '-n', ns]);
+      runsOut.push(r);
+      log(
+        `${name} run ${i + 1}: pvmove copy phase ${r.copyPhaseSeconds.toFixed(1)}s, engine ${r.engineSeconds?.toFixed(1)}s, total ${r.totalSeconds.toFixed(1)}s, ${r.apiRequests} API requests (load ${loadAverage()})`,
+      );
+      const now = await boundDir(c, ns, 'data');
+      dirs.add(now.dir);
+      await cleanup('data', ns);
+      if (previousSourceDir && previousSourceDir !== data.dir)
+        rmSync(previousSourceDir, { recursive: true, force: true });
+      previousSourceDir = now.dir;
+    }
+    return { summary, measured, archiveBytesActual, node, pvmove: runsOut };
+  } finally {
+    await deleteNamespace(c, ns);
+    await deleteVolumesOf(c, ns);
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+async function benchSeed(c: Cluster, log: (s: string) => void): Promise<PvmoveRun[]> {
+  const out: PvmoveRun[] = [];
+  for (let i = 0; i < runs; i++) {
+    const ns = await createNamespace(c, 'bench-seed');
+    const dirs: string[] = [];
+    try {
+      await createSeedDatabase(c, ns);
+      dirs.push((await boundDir(c, ns, 'postgres-db-0')).dir);
+      const r = await pvmove(['postgres-db-0', '--to-class', 'fast', '--size', '2Gi', '-n', ns]);
+      dirs.push((await boundDir(c, ns, 'postgres-db-0')).dir);
+      out.push(r);
+      log(
+        `seed run ${i + 1}: total ${r.totalSeconds.toFixed(1)}s, copy step ${(r.steps.copy ?? 0).toFixed(1)}s, ${r.apiRequests} API requests (load ${loadAverage()})`,
+      );
+    } finally {
+      await deleteNamespace(c, ns);
+      await deleteVolumesOf(c, ns);
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    }
+  }
+  return out;
+}
+
+// --- report -------------------------------------------------------------------------------------
+
+interface Row {
+  dataset: string;
+  contender: string;
+  seconds: number;
+  mbPerSecond: number;
+  filesPerSecond: number;
+  ratioToTar: number;
+}
+
+function rows(name: string, d: DatasetResult): Row[] {
+  const base = median(d.node.tar);
+  const row = (contender: string, xs: number[]): Row => {
+    const s = median(xs);
+    return {
+      dataset: name,
+      contender,
+      seconds: s,
+      mbPerSecond: d.measured.dataBytes / 1e6 / s,
+      filesPerSecond: d.summary.files / s,
+      ratioToTar: base / s,
+    };
+  };
+  const engine = d.pvmove.map((r) => r.engineSeconds).filter((x): x is number => x !== undefined);
+  return [
+    row('tar | tar (node, the limit)', d.node.tar),
+    row('cp -a (node)', d.node.cp),
+    row('rsync -aHAXS (node)', d.node.rsync),
+    ...(engine.length > 0 ? [row('pvmove engine (tar pipe + sync in pod)', engine)] : []),
+    row(
+      'pvmove copy phase (steps 5-7)',
+      d.pvmove.map((r) => r.copyPhaseSeconds),
+    ),
+    row(
+      'pvmove end to end',
+      d.pvmove.map((r) => r.totalSeconds),
+    ),
+  ];
+}
+
+function table(all: Row[]): string {
+  const head = ['dataset', 'contender', 'time s', 'MB/s', 'files/s', 'x tar'];
+  const body = all.map((r) => [
+    r.dataset,
+    r.contender,
+    r.seconds.toFixed(1),
+    r.mbPerSecond.toFixed(0),
+    r.filesPerSecond.toFixed(0),
+    r.ratioToTar.toFixed(2),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  return [
+    line(head),
+    `|${widths.map((w, i) => (i < 2 ? ':' : '-') + '-'.repeat(w) + (i < 2 ? '-' : ':')).join('|')}|`,
+    ...body.map(line),
+  ].join('\n');
+}
+
+function overhead(seed: PvmoveRun[]): string {
+  const steps = Object.keys(seed[0]?.steps ?? {});
+  const lines = steps.map((s) => `| ${s} | ${median(seed.map((r) => r.steps[s] ?? 0)).toFixed(2)} |`);
+  const total = median(seed.map((r) => r.totalSeconds));
+  const copy = median(seed.map((r) => r.steps.copy ?? 0));
+  return [
+    '| step | median s |',
+    '|:--|--:|',
+    ...lines,
+    `| **total (result.durationMs)** | ${total.toFixed(2)} |`,
+    `| **overhead = total - copy step** | ${median(seed.map((r) => r.totalSeconds - (r.steps.copy ?? 0))).toFixed(2)} |`,
+    `| wall clock of the CLI process | ${median(seed.map((r) => r.wallSeconds)).toFixed(2)} |`,
+    `| copy step | ${copy.toFixed(2)} |`,
+    `| API requests per migration | ${median(seed.map((r) => r.apiRequests ?? 0))} (${seed.map((r) => r.apiRequests).join(', ')}) |`,
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  if (!process.env.KUBECONFIG)
+    throw new Error('set KUBECONFIG to the test bed: KUBECONFIG=/var/lib/kubectl-pvmove-testbed/kubeconfig');
+  mkdirSync(path.join(root, '.bench'), { recursive: true });
+  const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+  const free = freeBytes('/tmp');
+  // The largest dataset is ~2.2 GB of disk at scale 1; at most four copies exist at once.
+  const need = 4 * 2.3 * GiB * scale;
+  if (free - need < 5 * GiB)
+    throw new Error(
+      `not enough room in /tmp: ${(free / GiB).toFixed(1)} GiB free, ~${(need / GiB).toFixed(1)} GiB needed`,
+    );
+  const canDrop = dropCaches();
+  log(
+    `scale ${scale}, ${runs} runs, datasets ${datasets.join(',')}; page cache drop ${canDrop ? 'works' : 'NOT permitted: caches are warm for all contenders alike'}; load ${loadAverage()}`,
+  );
+
+  const c = connect();
+  const startLoad = loadAverage();
+  const results: Record<string, DatasetResult> = {};
+  for (const d of datasets) results[d] = await benchDataset(c, d, log);
+  const seed = withSeed ? await benchSeed(c, log) : [];
+
+  const all = Object.entries(results).flatMap(([n, d]) => rows(n, d));
+  const progress = Object.entries(results).map(([n, d]) => ({
+    dataset: n,
+    estimatedArchiveBytes: d.measured.archiveBytes,
+    actualArchiveBytes: d.archiveBytesActual,
+    estimateToActual: d.archiveBytesActual ? d.measured.archiveBytes / d.archiveBytesActual : undefined,
+    dataBytesOnNode: d.measured.dataBytes,
+    lastProgress: d.pvmove.map((r) => r.lastProgress),
+  }));
+  const report = {
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    date: new Date().toISOString(),
+    scale,
+    runs,
+    dropCaches: canDrop,
+    loadAverage: { start: startLoad, end: loadAverage() },
+    cpus: Number((await import('node:os')).availableParallelism()),
+    datasets: Object.fromEntries(
+      Object.entries(results).map(([n, d]) => [
+        n,
+        { summary: d.summary, measured: d.measured, node: d.node, pvmove: d.pvmove },
+      ]),
+    ),
+    table: all,
+    progress,
+    seed,
+  };
+  writeFileSync(flags.out!, `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`\n${table(all)}\n\n`);
+  for (const p of progress) {
+    const last = p.lastProgress[p.lastProgress.length - 1] as
+      { bytesDone?: number; bytesTotal?: number } | undefined;
+    process.stdout.write(
+      `progress ${p.dataset}: archive estimate/actual ${p.estimateToActual?.toFixed(3) ?? '?'}; last event ${last?.bytesDone ?? '?'} of ${last?.bytesTotal ?? '?'} bytes, data on node ${p.dataBytesOnNode}\n`,
+    );
+  }
+  if (seed.length > 0) process.stdout.write(`\nseed scenario (${runs} runs, medians):\n${overhead(seed)}\n`);
+  process.stdout.write(
+    `\nload average ${report.loadAverage.start} -> ${report.loadAverage.end}; JSON: ${path.relative(root, flags.out!)}\n`,
+  );
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
