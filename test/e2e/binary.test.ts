@@ -14,6 +14,7 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -49,7 +50,7 @@ describe('kubectl pvmove: the built binary installed like krew does', function (
   let work: string;
   let bin: string;
   let ns: string | undefined;
-  const kubectl = (args: string[]) =>
+  const kubectl = (args: string[], env: Record<string, string> = {}) =>
     runCli(args, {
       command: ['kubectl', 'pvmove'],
       cleanEnv: true,
@@ -57,6 +58,7 @@ describe('kubectl pvmove: the built binary installed like krew does', function (
         PATH: `${bin}:/usr/local/bin:/usr/bin:/bin`,
         HOME: path.join(work, 'home'),
         KUBECONFIG: process.env.KUBECONFIG ?? '',
+        ...env,
       },
     });
 
@@ -122,6 +124,41 @@ describe('kubectl pvmove: the built binary installed like krew does', function (
     }
     const main = await kubectl(['--help']);
     expect(main.stdout).to.contain('kubectl pvmove cleanup').and.contain('--to-class');
+  });
+
+  it('prints the same --help, -h, --version and command help as its real CLI', async () => {
+    // The binary's entry prints these from texts rendered at build time (scripts/binary/entry.cjs);
+    // this preload makes it run the real CLI instead (as the build's own check does).
+    const preload = path.join(work, 'real-cli.cjs');
+    writeFileSync(preload, 'globalThis.__PVMOVE_REAL_CLI__ = true;\n');
+    const help = await kubectl(['--help']);
+    const commands = [...help.stdout.matchAll(/^ {2}kubectl pvmove ([a-z][\w-]*)/gm)].map((m) => m[1]!);
+    expect(commands).to.include.members(['cleanup', 'completion']);
+    const cases = [
+      ['--help'],
+      ['-h'],
+      ['--version'],
+      ...commands.flatMap((c) => [
+        [c, '--help'],
+        [c, '-h'],
+      ]),
+    ];
+    for (const args of cases) {
+      const fast = await kubectl(args);
+      const real = await kubectl(args, { NODE_OPTIONS: `--require ${preload}` });
+      expect(real.code, explain(real)).to.equal(0);
+      expect({ code: fast.code, stdout: fast.stdout, stderr: fast.stderr }, args.join(' ')).to.deep.equal({
+        code: real.code,
+        stdout: real.stdout,
+        stderr: real.stderr,
+      });
+    }
+    // A non-matching command line still reaches the real CLI (usage error, exit 2).
+    const bad = await kubectl(['--help', 'extra', 'words']);
+    expect(bad.code, explain(bad)).to.equal(0);
+    const unknown = await kubectl(['--no-such-flag']);
+    expect(unknown.code, explain(unknown)).to.equal(2);
+    expect(unknown.stderr).to.contain('Unknown argument');
   });
 
   it('completes commands and StorageClasses from the cluster (kubectl_complete-pvmove protocol)', async () => {
