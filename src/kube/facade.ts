@@ -154,16 +154,17 @@ export class KubeCluster implements ClusterPort {
     journal: Journal,
     resourceVersion: string,
   ): Promise<StoredJournal> {
-    const current = await this.core.readNamespacedConfigMap({ name, namespace }).catch((err: unknown) => {
-      throw new KubeApiError(`get ConfigMap ${namespace}/${name}`, err);
-    });
-    const labels = current.metadata?.labels ?? {};
+    // One merge patch, not a read (for the labels) and a replace: a journal write happens twice per
+    // step. The resourceVersion in the patch keeps it optimistic: a stale one fails with 409.
+    const patch = {
+      metadata: {
+        resourceVersion,
+        annotations: { [`${LABEL_PREFIX}/schema-version`]: String(journal.schemaVersion) },
+      },
+      data: { [JOURNAL_KEY]: serializeJournal(journal) },
+    };
     try {
-      const cm = await this.core.replaceNamespacedConfigMap({
-        name,
-        namespace,
-        body: this.journalConfigMap(namespace, name, labels, journal, resourceVersion),
-      });
+      const cm = await this.core.patchNamespacedConfigMap({ name, namespace, body: patch }, mergePatch);
       return this.toStored(cm);
     } catch (err) {
       if (isConflict(err)) throw new ConflictProblem(`journal ${namespace}/${name}`);
