@@ -3,8 +3,8 @@
 // For each dataset (large files, many small files, a mixed tree with hardlinks and sparse files),
 // the data is written into a real claim's hostPath PV directory on this machine (the node). Then,
 // for each run: the node's own `tar -c | tar -x` (the limit), `cp -a` and `rsync -aHAXS` copy it
-// into a second claim's directory on the same filesystem, and `kubectl pvmove` moves the claim to
-// another class. Page caches are dropped before every contender. The seed scenario (a StatefulSet's
+// into a second claim's directory on the same filesystem, and `kubectl pvmove` moves a third claim
+// holding the same data (class fast to standard, same filesystem). Page caches are dropped before every contender. The seed scenario (a StatefulSet's
 // 1Gi claim moved to class fast at 2Gi) gives the plugin's own overhead per step and its API
 // requests. Figures are medians over the runs; a table goes to stdout, everything to .bench/copy.json.
 //
@@ -116,11 +116,6 @@ async function pvmove(args: string[]): Promise<PvmoveRun> {
   return pvmoveFigures(r, (Date.now() - start) / 1000);
 }
 
-async function cleanup(claim: string, ns: string): Promise<void> {
-  const r = await runCli(['cleanup', claim, '-n', ns, '--yes', '-o', 'json']);
-  if (r.code !== 0) throw new Error(`kubectl pvmove cleanup failed\n${explain(r)}`);
-}
-
 async function boundDir(c: Cluster, ns: string, claim: string): Promise<{ pv: string; dir: string }> {
   const pvc = await waitForClaimBound(c, ns, claim);
   const pv = pvc.spec!.volumeName!;
@@ -156,8 +151,6 @@ async function benchDataset(c: Cluster, name: DatasetName, log: (s: string) => v
     const runsOut: PvmoveRun[] = [];
     const totals = path.join(root, '.bench', `tar-totals-${name}.txt`);
     let archiveBytesActual: number | undefined;
-    const classes = ['standard', 'fast'];
-    let previousSourceDir: string | undefined;
     for (let i = 0; i < runs; i++) {
       for (const contender of Object.keys(NODE_CONTENDERS) as NodeContender[]) {
         emptyDir(sink.dir);
@@ -168,20 +161,25 @@ async function benchDataset(c: Cluster, name: DatasetName, log: (s: string) => v
         log(`${name} run ${i + 1}: ${contender} ${s.toFixed(1)}s (load ${loadAverage()})`);
       }
       emptyDir(sink.dir);
+      // pvmove moves a fresh claim holding an exact copy of the dataset (made by tar, not timed), so
+      // the generated directory stays untouched for the node contenders and every run starts alike.
+      const claim = `move-${i + 1}`;
+      await createClaim(c, ns, claim, { storageClassName: 'fast', size: '20Gi' });
+      const source = await boundDir(c, ns, claim);
+      dirs.add(source.dir);
+      timed(NODE_CONTENDERS.tar, { SRC: data.dir, DST: source.dir, TOTALS: '/dev/null' });
       dropCaches();
-      // Run 1 moves the claim off the generated directory; later runs move the previous run's copy
-      // (same content, same filesystem). The generated directory stays for the node contenders.
-      const r = await pvmove(['data', '--to-class', classes[i % 2]!, '-n', ns]);
+      const r = await pvmove([claim, '--to-class', 'standard', '-n', ns]);
       runsOut.push(r);
       log(
         `${name} run ${i + 1}: pvmove copy phase ${r.copyPhaseSeconds.toFixed(1)}s, engine ${r.engineSeconds?.toFixed(1)}s, total ${r.totalSeconds.toFixed(1)}s, ${r.apiRequests} API requests (load ${loadAverage()})`,
       );
-      const now = await boundDir(c, ns, 'data');
-      dirs.add(now.dir);
-      await cleanup('data', ns);
-      if (previousSourceDir && previousSourceDir !== data.dir)
-        rmSync(previousSourceDir, { recursive: true, force: true });
-      previousSourceDir = now.dir;
+      const target = await boundDir(c, ns, claim);
+      dirs.add(target.dir);
+      // Free the disk before the next run: the claim (its new PV goes with it), the retained source PV.
+      await c.core.deleteNamespacedPersistentVolumeClaim({ name: claim, namespace: ns });
+      await c.core.deletePersistentVolume({ name: source.pv });
+      rmSync(source.dir, { recursive: true, force: true });
     }
     return { summary, measured, archiveBytesActual, node, pvmove: runsOut };
   } finally {
