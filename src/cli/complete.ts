@@ -6,9 +6,8 @@
 // whenever the plugin runs, and keeps @kubernetes/client-node out of every key press.
 import { execFile } from 'node:child_process';
 import yargs, { type Argv, type CommandModule } from 'yargs';
-import { cleanupCommand } from './commands/cleanup.js';
-import { completionCommand, SHELLS } from './commands/completion.js';
-import { moveCommand } from './commands/move.js';
+import { SHELLS } from './commands/completion.js';
+import { COMMANDS } from './commands/index.js';
 
 export const DIRECTIVE_NO_FILES = 4;
 export const DIRECTIVE_DEFAULT = 0;
@@ -46,11 +45,6 @@ interface CommandSpec {
 }
 
 type AnyCommand = CommandModule<object, never>;
-const COMMANDS: AnyCommand[] = [
-  moveCommand as unknown as AnyCommand,
-  cleanupCommand as unknown as AnyCommand,
-  completionCommand as unknown as AnyCommand,
-];
 
 export async function complete(words: string[], lookup: Lookup): Promise<Completion> {
   const current = words.at(-1) ?? '';

@@ -20,7 +20,16 @@ describe('shell completion (__complete)', () => {
 
   it('offers the subcommands and the claims of the namespace in the first position', async () => {
     const r = await complete(['-n', 'shop', ''], lookup);
-    expect(r.candidates).to.deep.equal(['cleanup', 'completion', 'data', 'cache']);
+    expect(r.candidates).to.deep.equal([
+      'cleanup',
+      'resume',
+      'rollback',
+      'status',
+      'list',
+      'completion',
+      'data',
+      'cache',
+    ]);
     expect(r.directive).to.equal(DIRECTIVE_NO_FILES);
     expect(calls).to.deep.equal([['pvc', ['--namespace=shop']]]);
   });
