@@ -373,7 +373,7 @@ async function precomputeOutputs(work, bundle) {
     fail('--help or --version could not be precomputed');
   }
   log(
-    `precomputed ${kept.length} commands lines (${kept.map((a) => a.join(' ')).join(', ')}) x ` +
+    `precomputed ${kept.length} command lines (${kept.map((a) => a.join(' ')).join(', ')}) x ` +
       `${widths.length} widths: ${Object.keys(assets).length} distinct texts, ${jobs.length} runs in ` +
       `${((Date.now() - t0) / 1000).toFixed(1)} s`,
   );
