@@ -4,7 +4,6 @@
 // interrupted rollback continues where it stopped.
 import type { ClusterPort, StoredJournal } from './cluster.js';
 import {
-  ConflictProblem,
   describe,
   InterruptedError,
   PreflightError,
@@ -14,6 +13,7 @@ import {
 } from './errors.js';
 import type { Emit } from './events.js';
 import type { Journal, StepRecord } from './journal.js';
+import { rewriteJournal } from './journal-writes.js';
 import { journalName, namesFor, type MigrationNames } from './names.js';
 import { observe } from './observe.js';
 import { targetPvName, type Observed } from './observed.js';
@@ -120,24 +120,8 @@ export async function runRollback(
   }
 
   const updateJournal = async (mutate: (j: Journal) => Journal): Promise<Journal> => {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        stored = await cluster.replaceJournal(
-          ns,
-          names.journal,
-          mutate(stored.journal),
-          stored.resourceVersion,
-        );
-        return stored.journal;
-      } catch (err) {
-        if (!(err instanceof ConflictProblem) || attempt >= 4) throw err;
-        const fresh = await cluster.readJournal(ns, names.journal);
-        if (!fresh || fresh.journal.migrationId !== names.migrationId) {
-          throw new StepProblem(`journal ${names.journal} was replaced by another run`);
-        }
-        stored = fresh;
-      }
-    }
+    stored = await rewriteJournal(cluster, ns, names, stored, mutate);
+    return stored.journal;
   };
   const record = (id: string, rec: StepRecord): Promise<Journal> =>
     updateJournal((j) => {

@@ -4,7 +4,6 @@
 import type { ClusterPort, StoredJournal } from './cluster.js';
 import { moveCommand } from './commands.js';
 import {
-  ConflictProblem,
   describe,
   InterruptedError,
   PreflightError,
@@ -16,6 +15,7 @@ import {
 import type { Emit } from './events.js';
 import { ITINERARY } from './itinerary.js';
 import { JournalFormatError, withStep, type Journal } from './journal.js';
+import { rewriteJournal } from './journal-writes.js';
 import { ownedLabels, storageRequest } from './manifests.js';
 import { journalName, namesFor, newMigrationId, type MigrationNames } from './names.js';
 import { observe } from './observe.js';
@@ -177,28 +177,13 @@ export async function runMigration(
   const runStart = Date.now();
 
   const updateJournal = async (mutate: (j: Journal) => Journal): Promise<Journal> => {
-    for (let attempt = 0; ; attempt++) {
-      if (!stored) throw new StepProblem('the journal does not exist yet');
-      try {
-        stored = await cluster.replaceJournal(
-          ns,
-          names.journal,
-          mutate(stored.journal),
-          stored.resourceVersion,
-        );
-        return stored.journal;
-      } catch (err) {
-        if (!(err instanceof ConflictProblem) || attempt >= 4) throw err;
-        const fresh = await cluster.readJournal(ns, names.journal);
-        if (!fresh || fresh.journal.migrationId !== names.migrationId) {
-          throw new StepProblem(`journal ${names.journal} was replaced by another run`);
-        }
-        if (fresh.journal.phase === 'rolling-back' || fresh.journal.phase === 'rolled-back') {
-          throw new StepProblem(`migration ${names.migrationId} is being rolled back by another run`);
-        }
-        stored = fresh;
-      }
-    }
+    if (!stored) throw new StepProblem('the journal does not exist yet');
+    stored = await rewriteJournal(cluster, ns, names, stored, mutate, (fresh) =>
+      fresh.phase === 'rolling-back' || fresh.phase === 'rolled-back'
+        ? `migration ${names.migrationId} is being rolled back by another run`
+        : undefined,
+    );
+    return stored.journal;
   };
   const record = async (id: string, rec: Journal['steps'][string]): Promise<void> => {
     if (stored) await updateJournal((j) => withStep(j, id, { ...j.steps[id], ...rec }));
