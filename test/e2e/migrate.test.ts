@@ -14,7 +14,15 @@ import {
 } from '../helpers/cluster.js';
 import { explain, runCli } from '../helpers/cli.js';
 import { hostPathOf, manifestOnNode, manifestViaPod } from '../helpers/volumes.js';
-import { createClaim, runPod, shellPod, TEST_IMAGE, waitForClaimBound } from '../helpers/workloads.js';
+import {
+  createClaim,
+  createDeployment,
+  runPod,
+  shellPod,
+  TEST_IMAGE,
+  waitForClaimBound,
+  waitForReadyReplicas,
+} from '../helpers/workloads.js';
 
 describe('kubectl pvmove: one claim', function () {
   let c: Cluster;
@@ -60,7 +68,7 @@ describe('kubectl pvmove: one claim', function () {
     );
 
     // The workload is back, and sees the same bytes, owners and modes.
-    await waitForReadyReplicas(c, ns, 'db', 1);
+    await waitForReadyReplicas(c, ns, 'db', 1, 'statefulset');
     expect(await manifestViaPod(c, ns, 'postgres-db-0')).to.equal(dataBefore);
 
     // The old PV is kept, Released and Retain, with the original data still on it.
@@ -259,50 +267,5 @@ async function createDatabase(c: Cluster, namespace: string): Promise<void> {
       },
     },
   });
-  await waitForReadyReplicas(c, namespace, 'db', 1);
-}
-
-async function createDeployment(c: Cluster, namespace: string, name: string, claim: string): Promise<void> {
-  const labels = { app: name };
-  await c.apps.createNamespacedDeployment({
-    namespace,
-    body: {
-      metadata: { name },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            terminationGracePeriodSeconds: 1,
-            containers: [
-              {
-                name: 'app',
-                image: TEST_IMAGE,
-                command: ['sleep', 'infinity'],
-                volumeMounts: [{ name: 'data', mountPath: '/data' }],
-              },
-            ],
-            volumes: [{ name: 'data', persistentVolumeClaim: { claimName: claim } }],
-          },
-        },
-      },
-    },
-  });
-}
-
-async function waitForReadyReplicas(
-  c: Cluster,
-  namespace: string,
-  name: string,
-  want: number,
-  kind: 'statefulset' | 'deployment' = 'statefulset',
-) {
-  await waitFor(`${kind} ${name} to have ${want} ready replica(s)`, 180_000, async () => {
-    const obj =
-      kind === 'statefulset'
-        ? await c.apps.readNamespacedStatefulSet({ name, namespace })
-        : await c.apps.readNamespacedDeployment({ name, namespace });
-    return (obj.status?.readyReplicas ?? 0) === want ? true : undefined;
-  });
+  await waitForReadyReplicas(c, namespace, 'db', 1, 'statefulset');
 }

@@ -19,7 +19,7 @@ import {
 } from '../helpers/cluster.js';
 import { explain, runCli } from '../helpers/cli.js';
 import { createApp, createDeployment, expectMoved, snapshot, waitForReady } from '../helpers/safety.js';
-import { createClaim, runPod, shellPod, TEST_IMAGE, waitForClaimBound } from '../helpers/workloads.js';
+import { createClaim, runPod, shellPod, sleeperPodSpec, waitForClaimBound } from '../helpers/workloads.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -32,23 +32,6 @@ async function expectRefused(c: Cluster, ns: string, args: string[], message: st
   else expect(line, explain(r)).to.match(message);
   expect(line).to.match(/nothing was changed/i);
   expect(await snapshot(c, ns), 'nothing changed').to.deep.equal(before);
-}
-
-function podUsing(name: string, claim: string): k8s.V1PodSpec {
-  return {
-    terminationGracePeriodSeconds: 0,
-    containers: [
-      {
-        name: 'app',
-        image: TEST_IMAGE,
-        imagePullPolicy: 'IfNotPresent',
-        command: ['sleep', 'infinity'],
-        volumeMounts: [{ name: 'data', mountPath: '/data' }],
-      },
-    ],
-    volumes: [{ name: 'data', persistentVolumeClaim: { claimName: claim } }],
-    ...(name ? {} : {}),
-  };
 }
 
 describe('preflight refusals (exit 2, nothing changed)', function () {
@@ -68,7 +51,7 @@ describe('preflight refusals (exit 2, nothing changed)', function () {
             metadata: { name: 'agent' },
             spec: {
               selector: { matchLabels: { app: 'agent' } },
-              template: { metadata: { labels: { app: 'agent' } }, spec: podUsing('agent', 'ds-data') },
+              template: { metadata: { labels: { app: 'agent' } }, spec: sleeperPodSpec('ds-data') },
             },
           },
         });
@@ -77,7 +60,7 @@ describe('preflight refusals (exit 2, nothing changed)', function () {
         await createClaim(c, ns, 'bare-data', { storageClassName: 'fast' });
         await c.core.createNamespacedPod({
           namespace: ns,
-          body: { metadata: { name: 'bare' }, spec: podUsing('bare', 'bare-data') },
+          body: { metadata: { name: 'bare' }, spec: sleeperPodSpec('bare-data') },
         });
       })(),
       (async () => {

@@ -7,7 +7,16 @@ import type * as k8s from '@kubernetes/client-node';
 import { type Cluster, isNotFound, waitFor } from './cluster.js';
 import { cliCommand, explain, type CliResult } from './cli.js';
 import { manifestViaPod } from './volumes.js';
-import { createClaim, runPod, shellPod, TEST_IMAGE, waitForClaimBound } from './workloads.js';
+import {
+  createClaim,
+  createDeployment,
+  runPod,
+  shellPod,
+  waitForClaimBound,
+  waitForReadyReplicas,
+} from './workloads.js';
+
+export { createDeployment };
 
 export const APP_LABELS = { app: 'web', tier: 'data' };
 export const APP_ANNOTATIONS = { 'backup.example.com/schedule': 'nightly' };
@@ -49,47 +58,8 @@ export async function createApp(
   return { claim, pv: bound.spec!.volumeName!, data };
 }
 
-export async function createDeployment(
-  c: Cluster,
-  namespace: string,
-  name: string,
-  claim: string,
-  replicas = 1,
-): Promise<void> {
-  const labels = { app: name };
-  await c.apps.createNamespacedDeployment({
-    namespace,
-    body: {
-      metadata: { name },
-      spec: {
-        replicas,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            terminationGracePeriodSeconds: 0,
-            containers: [
-              {
-                name: 'app',
-                image: TEST_IMAGE,
-                imagePullPolicy: 'IfNotPresent',
-                command: ['sleep', 'infinity'],
-                volumeMounts: [{ name: 'data', mountPath: '/data' }],
-              },
-            ],
-            volumes: [{ name: 'data', persistentVolumeClaim: { claimName: claim } }],
-          },
-        },
-      },
-    },
-  });
-}
-
 export async function waitForReady(c: Cluster, ns: string, name: string, want: number): Promise<void> {
-  await waitFor(`deployment ${name} to have ${want} ready`, 180_000, async () => {
-    const d = await c.apps.readNamespacedDeployment({ name, namespace: ns });
-    return (d.status?.readyReplicas ?? 0) === want && d.spec?.replicas === want ? true : undefined;
-  });
+  await waitForReadyReplicas(c, ns, name, want, 'deployment');
 }
 
 async function pvGone(c: Cluster, name: string): Promise<boolean> {

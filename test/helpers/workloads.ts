@@ -81,3 +81,58 @@ export async function waitForPodGone(c: Cluster, namespace: string, name: string
     return pods.items.length === 0 ? true : undefined;
   });
 }
+
+/** A pod spec that mounts `claim` at /data and sleeps: the application of most tests. */
+export function sleeperPodSpec(claim: string): k8s.V1PodSpec {
+  return {
+    terminationGracePeriodSeconds: 0,
+    containers: [
+      {
+        name: 'app',
+        image: TEST_IMAGE,
+        imagePullPolicy: 'IfNotPresent',
+        command: ['sleep', 'infinity'],
+        volumeMounts: [{ name: 'data', mountPath: '/data' }],
+      },
+    ],
+    volumes: [{ name: 'data', persistentVolumeClaim: { claimName: claim } }],
+  };
+}
+
+export async function createDeployment(
+  c: Cluster,
+  namespace: string,
+  name: string,
+  claim: string,
+  replicas = 1,
+): Promise<void> {
+  const labels = { app: name };
+  await c.apps.createNamespacedDeployment({
+    namespace,
+    body: {
+      metadata: { name },
+      spec: {
+        replicas,
+        selector: { matchLabels: labels },
+        template: { metadata: { labels }, spec: sleeperPodSpec(claim) },
+      },
+    },
+  });
+}
+
+/** Waits until the owner has `want` ready replicas and asks for exactly that many. */
+export async function waitForReadyReplicas(
+  c: Cluster,
+  namespace: string,
+  name: string,
+  want: number,
+  kind: 'statefulset' | 'deployment' = 'deployment',
+): Promise<void> {
+  await waitFor(`${kind} ${name} to have ${want} ready replica(s)`, 180_000, async () => {
+    const obj =
+      kind === 'statefulset'
+        ? await c.apps.readNamespacedStatefulSet({ name, namespace })
+        : await c.apps.readNamespacedDeployment({ name, namespace });
+    return (obj.status?.readyReplicas ?? 0) === want && obj.spec?.replicas === want ? true : undefined;
+  });
+}
