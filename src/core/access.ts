@@ -18,7 +18,7 @@ const cluster = (group: string, resource: string, verbs: string[]) =>
 /** What every move needs, whoever uses the claim. */
 export function basePermissions(namespace: string): AccessCheck[] {
   return [
-    ...ns(namespace, '', 'configmaps', ['get', 'create', 'update']),
+    ...ns(namespace, '', 'configmaps', ['get', 'create', 'patch']),
     ...ns(namespace, '', 'persistentvolumeclaims', ['get', 'create', 'delete']),
     ...ns(namespace, '', 'pods', ['get', 'list', 'create', 'delete']),
     ...ns(namespace, '', 'pods', ['get'], 'log'),

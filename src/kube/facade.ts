@@ -168,7 +168,7 @@ export class KubeCluster implements ClusterPort {
       return this.toStored(cm);
     } catch (err) {
       if (isConflict(err)) throw new ConflictProblem(`journal ${namespace}/${name}`);
-      throw new KubeApiError(`update ConfigMap ${namespace}/${name}`, err);
+      throw new KubeApiError(`patch ConfigMap ${namespace}/${name}`, err);
     }
   }
 

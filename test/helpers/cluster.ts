@@ -90,14 +90,22 @@ export async function deleteNamespace(c: Cluster, name: string): Promise<void> {
   });
 }
 
-/** PVs still pointing at a namespace (a retained source PV after a move): deleted with it. */
+/**
+ * PVs still pointing at a namespace (a retained source PV after a move, or a Delete PV its
+ * provisioner is still reclaiming): deleted, and waited for until none is left, so a test's
+ * "nothing left behind" check does not race the PV controller.
+ */
 export async function deleteVolumesOf(c: Cluster, namespace: string): Promise<string[]> {
-  const pvs = await c.core.listPersistentVolume();
-  const mine = pvs.items.filter((pv) => pv.spec?.claimRef?.namespace === namespace);
+  const volumesOf = async () =>
+    (await c.core.listPersistentVolume()).items.filter((pv) => pv.spec?.claimRef?.namespace === namespace);
+  const mine = await volumesOf();
   for (const pv of mine) {
     await c.core.deletePersistentVolume({ name: pv.metadata!.name! }).catch((err) => {
       if (!isNotFound(err)) throw err;
     });
   }
+  await waitFor(`PVs of namespace ${namespace} to be deleted`, 120_000, async () =>
+    (await volumesOf()).length === 0 ? true : undefined,
+  );
   return mine.map((pv) => pv.metadata!.name!);
 }
