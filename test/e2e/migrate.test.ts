@@ -17,9 +17,9 @@ import { hostPathOf, manifestOnNode, manifestViaPod } from '../helpers/volumes.j
 import {
   createClaim,
   createDeployment,
+  createSeedDatabase,
   runPod,
   shellPod,
-  TEST_IMAGE,
   waitForClaimBound,
   waitForReadyReplicas,
 } from '../helpers/workloads.js';
@@ -40,7 +40,7 @@ describe('kubectl pvmove: one claim', function () {
   });
 
   it('moves a StatefulSet claim to another class and size, keeping name, metadata, owners and modes (seed scenario)', async () => {
-    await createDatabase(c, ns);
+    await createSeedDatabase(c, ns);
     const before = await c.core.readNamespacedPersistentVolumeClaim({ name: 'postgres-db-0', namespace: ns });
     const oldPv = before.spec!.volumeName!;
     const dataBefore = await manifestViaPod(c, ns, 'postgres-db-0');
@@ -213,59 +213,3 @@ echo run > setuid.bin; chmod 4755 setuid.bin
 touch -d '2001-02-03 04:05:06' plain.txt deep/a
 chmod 0700 deep; chown 999:999 deep
 `;
-
-async function createDatabase(c: Cluster, namespace: string): Promise<void> {
-  const labels = { app: 'db' };
-  const init = [
-    'if [ ! -f /var/lib/postgresql/data/PG_VERSION ]; then',
-    '  mkdir -p /var/lib/postgresql/data/base',
-    '  echo 16 > /var/lib/postgresql/data/PG_VERSION',
-    '  head -c 5000000 /dev/urandom > /var/lib/postgresql/data/base/16384',
-    '  ln -s base/16384 /var/lib/postgresql/data/current',
-    '  chown -R 999:999 /var/lib/postgresql/data && chmod 0700 /var/lib/postgresql/data',
-    'fi',
-    'touch /tmp/ready; exec sleep infinity',
-  ].join('\n');
-  await c.apps.createNamespacedStatefulSet({
-    namespace,
-    body: {
-      metadata: { name: 'db' },
-      spec: {
-        replicas: 1,
-        serviceName: 'db',
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            terminationGracePeriodSeconds: 1,
-            containers: [
-              {
-                name: 'db',
-                image: TEST_IMAGE,
-                imagePullPolicy: 'IfNotPresent',
-                command: ['bash', '-c', init],
-                readinessProbe: { exec: { command: ['test', '-f', '/tmp/ready'] }, periodSeconds: 1 },
-                volumeMounts: [{ name: 'postgres', mountPath: '/var/lib/postgresql' }],
-              },
-            ],
-          },
-        },
-        volumeClaimTemplates: [
-          {
-            metadata: {
-              name: 'postgres',
-              labels: { app: 'db', tier: 'data' },
-              annotations: { 'backup.example.com/schedule': 'nightly' },
-            },
-            spec: {
-              accessModes: ['ReadWriteOnce'],
-              storageClassName: 'standard',
-              resources: { requests: { storage: '1Gi' } },
-            },
-          },
-        ],
-      },
-    },
-  });
-  await waitForReadyReplicas(c, namespace, 'db', 1, 'statefulset');
-}

@@ -136,3 +136,63 @@ export async function waitForReadyReplicas(
     return (obj.status?.readyReplicas ?? 0) === want && obj.spec?.replicas === want ? true : undefined;
   });
 }
+
+/**
+ * The seed scenario's workload: StatefulSet `db` (1 replica) whose claim `postgres-db-0` (1Gi,
+ * class standard, labelled and annotated) holds a data directory owned by uid 999 with mode 0700.
+ */
+export async function createSeedDatabase(c: Cluster, namespace: string): Promise<void> {
+  const labels = { app: 'db' };
+  const init = [
+    'if [ ! -f /var/lib/postgresql/data/PG_VERSION ]; then',
+    '  mkdir -p /var/lib/postgresql/data/base',
+    '  echo 16 > /var/lib/postgresql/data/PG_VERSION',
+    '  head -c 5000000 /dev/urandom > /var/lib/postgresql/data/base/16384',
+    '  ln -s base/16384 /var/lib/postgresql/data/current',
+    '  chown -R 999:999 /var/lib/postgresql/data && chmod 0700 /var/lib/postgresql/data',
+    'fi',
+    'touch /tmp/ready; exec sleep infinity',
+  ].join('\n');
+  await c.apps.createNamespacedStatefulSet({
+    namespace,
+    body: {
+      metadata: { name: 'db' },
+      spec: {
+        replicas: 1,
+        serviceName: 'db',
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            terminationGracePeriodSeconds: 1,
+            containers: [
+              {
+                name: 'db',
+                image: TEST_IMAGE,
+                imagePullPolicy: 'IfNotPresent',
+                command: ['bash', '-c', init],
+                readinessProbe: { exec: { command: ['test', '-f', '/tmp/ready'] }, periodSeconds: 1 },
+                volumeMounts: [{ name: 'postgres', mountPath: '/var/lib/postgresql' }],
+              },
+            ],
+          },
+        },
+        volumeClaimTemplates: [
+          {
+            metadata: {
+              name: 'postgres',
+              labels: { app: 'db', tier: 'data' },
+              annotations: { 'backup.example.com/schedule': 'nightly' },
+            },
+            spec: {
+              accessModes: ['ReadWriteOnce'],
+              storageClassName: 'standard',
+              resources: { requests: { storage: '1Gi' } },
+            },
+          },
+        ],
+      },
+    },
+  });
+  await waitForReadyReplicas(c, namespace, 'db', 1, 'statefulset');
+}
