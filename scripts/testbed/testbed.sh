@@ -120,7 +120,9 @@ stop_pod_processes() {
   # socket on its command line, which no process but one of this test bed's can do.
   local d
   for d in /proc/[0-9]*; do
-    tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -qF -- "-address $TB_RUN/containerd.sock" && kill -KILL "${d#/proc/}" 2>/dev/null || true
+    # A process may exit between the glob and the read: its vanished cmdline is not an error.
+    { tr '\0' ' ' <"$d/cmdline"; } 2>/dev/null | grep -qF -- "-address $TB_RUN/containerd.sock" &&
+      kill -KILL "${d#/proc/}" 2>/dev/null || true
   done
 }
 
