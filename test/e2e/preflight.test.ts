@@ -208,6 +208,7 @@ describe('preflight refusals (exit 2, nothing changed)', function () {
     expect(killed.code === 137 || killed.signal === 'SIGKILL', explain(killed)).to.equal(true);
     try {
       await expectRefused(c, ns, ['data', '--to-class', 'fast'], 'is in progress with --to-class standard');
+      await expectRefused(c, ns, ['resume', 'data', '--size', '5Gi'], 'resume cannot change that');
       const temp = (await c.core.listNamespacedPersistentVolumeClaim({ namespace: ns })).items.find((p) =>
         p.metadata?.name?.startsWith('data-pvmove-'),
       );

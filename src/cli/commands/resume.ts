@@ -4,6 +4,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { PreflightError, UsageError } from '../../core/errors.js';
 import { journalName } from '../../core/names.js';
+import { compareQuantities } from '../../core/quantity.js';
 import { moveCommand, runMove } from './move.js';
 import type { Io } from '../render/types.js';
 import type { MoveArgv } from '../request.js';
@@ -27,6 +28,21 @@ export async function runResume(argv: MoveArgv, io: Io): Promise<void> {
     throw new UsageError(
       `migration ${j.migrationId} of claim ${argv.claim} was rolled back; nothing to resume`,
       `Start a new one with \`kubectl pvmove ${argv.claim} -n ${namespace} --to-class ${j.request.toClass} --size ${j.request.size}\`.`,
+    );
+  }
+  // Class and size come from the journal; a different one on the command line is a different
+  // migration, which must not be silently ignored.
+  const sameSize = (given: string) => {
+    try {
+      return compareQuantities(given, j.request.size) === 0;
+    } catch {
+      return false;
+    }
+  };
+  if ((argv.toClass && argv.toClass !== j.request.toClass) || (argv.size && !sameSize(argv.size))) {
+    throw new UsageError(
+      `migration ${j.migrationId} of claim ${argv.claim} moves to class ${j.request.toClass} at ${j.request.size} and resume cannot change that; nothing was changed`,
+      `Run \`kubectl pvmove resume ${argv.claim} -n ${namespace}\` without --to-class/--size, or \`kubectl pvmove rollback ${argv.claim} -n ${namespace}\` first.`,
     );
   }
   await runMove(
