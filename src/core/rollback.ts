@@ -12,6 +12,7 @@ import {
   StepProblem,
 } from './errors.js';
 import type { Emit } from './events.js';
+import { reportStepFailure } from './step-failure.js';
 import type { Journal, StepRecord } from './journal.js';
 import { rewriteJournal } from './journal-writes.js';
 import { journalName, namesFor, type MigrationNames } from './names.js';
@@ -185,22 +186,7 @@ export async function runRollback(
           : signal.aborted
             ? new InterruptedError(`during rollback step ${step.id}`, next)
             : new StepFailedError(step.id, describe(err), next);
-      emit({
-        type: 'step',
-        step: step.id,
-        title: step.title,
-        status: 'failed',
-        message: failure.message,
-        durationMs: Date.now() - started,
-      });
-      if (!(failure instanceof InterruptedError)) {
-        await record(step.id, {
-          status: 'failed',
-          finishedAt: now().toISOString(),
-          message: failure.message,
-        }).catch(() => undefined);
-      }
-      throw failure;
+      await reportStepFailure(step, failure, started, emit, record, now);
     }
     await record(step.id, { status: 'done', finishedAt: now().toISOString() });
     emit({

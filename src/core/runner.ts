@@ -13,6 +13,7 @@ import {
   UsageError,
 } from './errors.js';
 import type { Emit } from './events.js';
+import { reportStepFailure } from './step-failure.js';
 import { ITINERARY } from './itinerary.js';
 import { JournalFormatError, withStep, type Journal } from './journal.js';
 import { rewriteJournal } from './journal-writes.js';
@@ -246,25 +247,7 @@ export async function runMigration(
         }
       }
     } catch (err) {
-      const failure = toFailure(err, step, req, signal);
-      emit({
-        type: 'step',
-        step: step.id,
-        title: step.title,
-        status: 'failed',
-        message: failure.message,
-        durationMs: Date.now() - started,
-      });
-      if (!(failure instanceof InterruptedError)) {
-        await record(step.id, {
-          status: 'failed',
-          finishedAt: now().toISOString(),
-          message: failure.message,
-        }).catch(
-          () => undefined, // the failure itself matters more than recording it
-        );
-      }
-      throw failure;
+      await reportStepFailure(step, toFailure(err, step, req, signal), started, emit, record, now);
     }
     await record(step.id, { status: 'done', finishedAt: now().toISOString() });
     deps.afterStep?.(step.id);
