@@ -1,7 +1,11 @@
 import { expect } from 'chai';
 import { DEFAULT_COPY, DEFAULT_IMAGE } from '../../src/core/defaults.js';
 import { buildCopyPod, type CopyPodSpec } from '../../src/kube/copy-pod.js';
-import { copyScript } from '../../src/kube/copy-script.js';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { copyScript, READAHEAD, READAHEAD_BATCH_AWK } from '../../src/kube/copy-script.js';
 
 const base: CopyPodSpec = {
   name: 'pvmove-copy-data-m1',
@@ -89,6 +93,8 @@ describe('copy script', () => {
     expect(s).to.include('--same-owner --preserve-permissions');
     expect(s).to.include('--checkpoint-action="echo=PVMOVE progress checkpoint=%u"');
     expect(s).to.include('die 4 "tar-failed');
+    // Both tars' exit codes are checked (they are joined by a fifo, not a pipefail pipeline).
+    expect(s).to.include('if [ "$create_rc" -ne 0 ] || [ "$extract_rc" -ne 0 ]; then');
   });
 
   it('measures before copying and refuses when the data does not fit', () => {
@@ -115,5 +121,46 @@ describe('copy pod hash', () => {
     expect(hash({ ...base, copy: { ...base.copy, image: 'x/y:1' } })).to.not.equal(hash(base));
     expect(hash({ ...base, copy: { ...base.copy, nodeSelector: { a: 'b' } } })).to.not.equal(hash(base));
     expect(hash({ ...base, verify: 'checksum' })).to.not.equal(hash(base));
+  });
+});
+
+describe('copy script readahead batches', () => {
+  // The awk program runs here as it runs in the copy pod (Debian's mawk in both places).
+  const batches = (list: string): { index: string; files: Record<string, string> } => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pvmove-ra-'));
+    try {
+      const program = READAHEAD_BATCH_AWK.replaceAll('/tmp/readahead/', `${dir}/`);
+      const index = execFileSync('awk', [program], { input: list, encoding: 'utf8' });
+      const files: Record<string, string> = {};
+      for (const name of readdirSync(dir)) files[name] = readFileSync(path.join(dir, name), 'utf8');
+      return { index, files };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('reads each inode once, skips empty and sparse files, keeps spaces in names', () => {
+    const { index, files } = batches(
+      [
+        '4096 8 1 11 a file',
+        '0 0 1 12 empty',
+        '1073741824 8192 1 13 sparse.img',
+        '100 8 2 14 linked',
+        '100 8 2 14 dir/other link',
+      ].join('\n') + '\n',
+    );
+    expect(index).to.equal('1 0\n');
+    expect(files).to.deep.equal({ '1': 'a file\nlinked\n' });
+  });
+
+  it('closes a batch at its byte or file limit and gives each batch the data bytes before it', () => {
+    const big = READAHEAD.batchBytes;
+    const { index, files } = batches(
+      [`${big} ${big / 512} 1 1 big`, `10 8 1 2 s1`, `20 8 1 3 s2`].join('\n') + '\n',
+    );
+    expect(index).to.equal(`1 0\n2 ${big}\n`);
+    expect(files).to.deep.equal({ '1': 'big\n', '2': 's1\ns2\n' });
+    const many = Array.from({ length: READAHEAD.batchFiles + 1 }, (_, i) => `1 8 1 ${i + 10} f${i}`);
+    expect(batches(many.join('\n') + '\n').index).to.equal(`1 0\n2 ${READAHEAD.batchFiles}\n`);
   });
 });
