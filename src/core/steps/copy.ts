@@ -27,6 +27,18 @@ const RATE_WINDOW_MS = 30_000;
 /** How long the copy keeps following through API errors before giving up (the pod keeps running). */
 const API_OUTAGE_MS = 5 * 60_000;
 
+/**
+ * Backs off x1.5 up to 2s, but looks again soon when the end is near (the copy is done and only the
+ * verification runs, or the ETA is shorter than the wait): the workload is down until the step ends.
+ */
+export function nextPollInterval(current: number, state: CopyLogState, samples: ProgressSample[]): number {
+  if (state.copyDone) return POLL_FIRST_MS;
+  const next = Math.min(current * 1.5, POLL_MAX_MS);
+  const eta = progressFigures(state, samples)?.etaSeconds;
+  if (eta === undefined) return next;
+  return Math.max(POLL_FIRST_MS, Math.min(next, (eta * 1000) / 2));
+}
+
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
@@ -185,7 +197,7 @@ export const copy: Step = {
         if (Date.now() - apiTroubleSince > API_OUTAGE_MS) throw err;
       }
       await sleep(interval, ctx.signal);
-      interval = Math.min(interval * 1.5, POLL_MAX_MS);
+      interval = nextPollInterval(interval, state, samples);
     }
 
     const pv = targetPvName(ctx.observed);
