@@ -221,10 +221,12 @@ interface Row {
   mbPerSecond: number;
   filesPerSecond: number;
   ratioToTar: number;
+  ratioToRsync: number;
 }
 
 function rows(name: string, d: DatasetResult): Row[] {
   const base = median(d.node.tar);
+  const rsync = median(d.node.rsync);
   const row = (contender: string, xs: number[]): Row => {
     const s = median(xs);
     return {
@@ -234,6 +236,7 @@ function rows(name: string, d: DatasetResult): Row[] {
       mbPerSecond: d.measured.dataBytes / 1e6 / s,
       filesPerSecond: d.summary.files / s,
       ratioToTar: base / s,
+      ratioToRsync: rsync / s,
     };
   };
   const engine = d.pvmove.map((r) => r.engineSeconds).filter((x): x is number => x !== undefined);
@@ -241,7 +244,7 @@ function rows(name: string, d: DatasetResult): Row[] {
     row('tar | tar (node, the limit)', d.node.tar),
     row('cp -a (node)', d.node.cp),
     row('rsync -aHAXS (node)', d.node.rsync),
-    ...(engine.length > 0 ? [row('pvmove engine (tar pipe + sync in pod)', engine)] : []),
+    ...(engine.length > 0 ? [row('pvmove engine (readahead, tar pipe, sync; in pod)', engine)] : []),
     row(
       'pvmove copy phase (steps 5-7)',
       d.pvmove.map((r) => r.copyPhaseSeconds),
@@ -254,7 +257,7 @@ function rows(name: string, d: DatasetResult): Row[] {
 }
 
 function table(all: Row[]): string {
-  const head = ['dataset', 'contender', 'time s', 'MB/s', 'files/s', 'x tar'];
+  const head = ['dataset', 'contender', 'time s', 'MB/s', 'files/s', 'x tar', 'x rsync'];
   const body = all.map((r) => [
     r.dataset,
     r.contender,
@@ -262,6 +265,7 @@ function table(all: Row[]): string {
     r.mbPerSecond.toFixed(0),
     r.filesPerSecond.toFixed(0),
     r.ratioToTar.toFixed(2),
+    r.ratioToRsync.toFixed(2),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) =>
