@@ -38,42 +38,59 @@ $1 == "f" { data = ($2 < alloc ? $2 : alloc); b += data; u += alloc; k += 3 + in
 END { printf "%.0f %.0f %.0f %.0f\\n", n, b, u, k }`;
 
 /**
- * Readahead: parallel readers warm the page cache with the source's files just ahead of tar. tar reads
+ * Readahead: parallel readers warm the page cache with the source's data just ahead of tar. tar reads
  * one file at a time, so on a cold cache it waits for every read in turn (one request in flight);
- * eight readers keep the disk's queue full and tar then reads from memory. On the test bed this made
- * the same tar pipe 1.4x faster on large files and 1.9x on many small files (docs/performance.md).
- * tar still does all the copying, so what is preserved and how progress is counted do not change.
+ * eight readers keep the disk's queue full and tar then reads from memory. Small files are read by
+ * `cat`, many files per process; a large file is read as 8 MiB chunks by `dd`, eight at once, so one
+ * big file is read in parallel too. tar still does all the copying, so what is preserved and how
+ * progress is counted do not change. Figures in docs/performance.md.
  */
 export const READAHEAD = {
-  /** cat processes reading at once. */
+  /** Readers (cat or dd processes) at once. */
   readers: 8,
-  /** Files per cat process (one process per batch of files, never one per file). */
+  /** Files per cat process (one process per group of small files, never one per file). */
   filesPerReader: 64,
-  /** A batch closes at this many bytes or files; readers work on one batch at a time. */
+  /** Files above this size are read in chunks of this size. */
+  chunkBytes: 8 * 1024 * 1024,
+  /** A batch closes at this many bytes or files; the readers work through one batch at a time. */
   batchBytes: 64 * 1024 * 1024,
   batchFiles: 2048,
-  /** At most this far ahead of tar (and a quarter of the memory the pod can use), so the warmed pages are still there when tar arrives. */
+  /**
+   * At most this far ahead of tar (and a quarter of the memory the pod may use), so the warmed pages
+   * are still in memory when tar gets there.
+   */
   windowBytes: 1024 * 1024 * 1024,
 } as const;
 
 /**
- * Splits the readahead list (`size blocks links inode path` lines) into batch files under
- * /tmp/readahead and prints an index line "batch start-offset" per batch, the offset being the
- * data bytes before it in walk order (what tar's read counter will show when it gets there). Sparse
- * files (reading their holes would only make zeros), empty files and further links of an inode are
- * left to tar.
+ * Splits the readahead list (`size blocks links inode path` lines) into batches under
+ * /tmp/readahead: N.files (paths of small files) and N.chunks (`offset length path` of a large
+ * file's chunks), and prints an index line "N start-offset" per batch, the offset being the data
+ * bytes before it in walk order (what tar's read counter shows when it gets there). Sparse files
+ * (reading their holes would only make zeros), empty files and further links of an inode are left
+ * to tar.
  */
-export const READAHEAD_BATCH_AWK = `{ size = $1; alloc = $2 * 512 }
+export const READAHEAD_BATCH_AWK = `function batch() {
+  if (n) { close("/tmp/readahead/" n ".files"); close("/tmp/readahead/" n ".chunks") }
+  n++; printf "%d %.0f\\n", n, off; bb = 0; bf = 0
+}
+{ size = $1; alloc = $2 * 512 }
 size == 0 || alloc < size { next }
 $3 > 1 && seen[$4]++ { next }
 {
   path = $0; for (i = 0; i < 4; i++) path = substr(path, index(path, " ") + 1)
-  if (n == 0 || bb >= ${READAHEAD.batchBytes} || bf >= ${READAHEAD.batchFiles}) {
-    if (n) close("/tmp/readahead/" n)
-    n++; printf "%d %.0f\\n", n, off; bb = 0; bf = 0
+  if (size <= ${READAHEAD.chunkBytes}) {
+    if (n == 0 || bb >= ${READAHEAD.batchBytes} || bf >= ${READAHEAD.batchFiles}) batch()
+    print path > ("/tmp/readahead/" n ".files")
+    bb += size; bf++; off += size
+    next
   }
-  print path > ("/tmp/readahead/" n)
-  bb += size; bf++; off += size
+  for (o = 0; o < size; o += ${READAHEAD.chunkBytes}) {
+    if (n == 0 || bb >= ${READAHEAD.batchBytes} || bf >= ${READAHEAD.batchFiles}) batch()
+    len = size - o; if (len > ${READAHEAD.chunkBytes}) len = ${READAHEAD.chunkBytes}
+    printf "%.0f %.0f %s\\n", o, len, path > ("/tmp/readahead/" n ".chunks")
+    bb += len; bf++; off += len
+  }
 }`;
 
 export function copyScript(verify: VerifyMode): string {
@@ -107,6 +124,7 @@ readahead() {
     if [ -r "$limit" ] && read -r value < "$limit" && [[ "$value" =~ ^[0-9]+$ ]] && [ $((value / 4)) -lt "$window" ]; then window=$((value / 4)); fi
   done
   cd /src || return 0
+  local dir=/tmp/readahead running offset length path
   while read -r batch start; do
     while :; do
       pos=""
@@ -115,7 +133,21 @@ readahead() {
       if [ $((pos + window)) -ge "$start" ]; then break; fi
       sleep 0.2
     done
-    xargs -d '\\n' -P ${READAHEAD.readers} -n ${READAHEAD.filesPerReader} cat -- < "/tmp/readahead/$batch" > /dev/null 2>&1
+    # A batch tar has already read past is skipped.
+    if [ "$pos" -gt $((start + ${READAHEAD.batchBytes})) ]; then continue; fi
+    if [ -s "$dir/$batch.files" ]; then
+      xargs -d '\\n' -P ${READAHEAD.readers} -n ${READAHEAD.filesPerReader} cat -- < "$dir/$batch.files" > /dev/null 2>&1
+    fi
+    if [ -s "$dir/$batch.chunks" ]; then
+      running=0
+      while read -r offset length path; do
+        dd if="$path" of=/dev/null bs=1M skip="$offset" count="$length" iflag=skip_bytes,count_bytes status=none 2>/dev/null &
+        running=$((running + 1))
+        if [ "$running" -ge ${READAHEAD.readers} ]; then wait -n; running=$((running - 1)); fi
+      done < "$dir/$batch.chunks"
+      wait
+    fi
+    echo "$batch" > /tmp/readahead.done
   done < /tmp/readahead.index
 }
 
@@ -123,6 +155,7 @@ readahead() {
 # any claim is deleted).
 # The same walk lists the regular files for the readahead (a path with a newline in it is left to tar).
 nl=$'\\n'
+walk_started=$(date +%s%N)
 find /src -xdev -mindepth 1 -printf '%y %s %b %n %i\\n' \\( -type f ! -path "*$nl*" -fprintf /tmp/readahead.list '%s %b %n %i %P\\n' \\) > /tmp/src.stat || die ${COPY_EXIT.unreadable} "unreadable cannot list every directory of the source volume"
 read -r files total used blocks < <(awk '${MEASURE_AWK}' /tmp/src.stat)
 dst_used=$(du -sxB1 /dst | cut -f1)
@@ -138,6 +171,7 @@ if [ "$used" -gt "$room" ]; then die ${COPY_EXIT.insufficientSpace} "insufficien
 
 say "copy started"
 started=$(date +%s%N)
+walk_ms=$(( (started - walk_started) / 1000000 ))
 # One tar pipe, large records, no compression. The checkpoint echo (on stderr, prefixed "tar: ") is
 # the progress: one line per 1/400 of the archive. The two tars are joined by a fifo instead of "|"
 # so the readahead can follow the reading tar by its pid. Two or more parallel tar pipes and
@@ -155,6 +189,9 @@ readahead_pid=$!
 create_rc=0; wait "$create_pid" || create_rc=$?
 extract_rc=0; wait "$extract_pid" || extract_rc=$?
 kill "$readahead_pid" 2>/dev/null || true
+ra_done=0
+if [ -s /tmp/readahead.done ]; then read -r ra_done < /tmp/readahead.done || true; fi
+ra_batches=$(wc -l < /tmp/readahead.index)
 if [ "$create_rc" -ne 0 ] || [ "$extract_rc" -ne 0 ]; then
   die ${COPY_EXIT.tarFailed} "tar-failed tar reported errors while copying (see the tar lines above)"
 fi
@@ -162,20 +199,21 @@ tar_ms=$(( ($(date +%s%N) - started) / 1000000 ))
 # The data is on the target's disk before anyone relies on it (the original claim is deleted next).
 sync -f /dst || die ${COPY_EXIT.tarFailed} "tar-failed cannot flush the target volume to disk"
 copy_ms=$(( ($(date +%s%N) - started) / 1000000 ))
-say "copy done copy_ms=$copy_ms tar_ms=$tar_ms"
+say "copy done walk_ms=$walk_ms copy_ms=$copy_ms tar_ms=$tar_ms readahead=$ra_done/$ra_batches"
 ${verifyBlock(verify)}
 `;
 }
 
 function verifyBlock(verify: VerifyMode): string {
-  if (verify === 'none') return `say "verify skipped mode=none copy_ms=$copy_ms tar_ms=$tar_ms"`;
+  if (verify === 'none')
+    return `say "verify skipped mode=none walk_ms=$walk_ms copy_ms=$copy_ms tar_ms=$tar_ms readahead=$ra_done/$ra_batches"`;
   const count = `read -r sn sb < <(stats /src "")
 read -r dn db < <(stats /dst "$prune")
 if [ "$sn" != "$dn" ] || [ "$sb" != "$db" ]; then
   die ${COPY_EXIT.verifyFailed} "verify-failed source has $sn entries and $sb bytes, target has $dn entries and $db bytes"
 fi`;
   if (verify === 'count')
-    return `${count}\nsay "verify ok mode=count files=$sn bytes=$sb copy_ms=$copy_ms tar_ms=$tar_ms"`;
+    return `${count}\nsay "verify ok mode=count files=$sn bytes=$sb walk_ms=$walk_ms copy_ms=$copy_ms tar_ms=$tar_ms readahead=$ra_done/$ra_batches"`;
   return `${count}
 sums() {
   (cd "$1" && if [ -n "$2" ]; then find . -xdev -path "./$2" -prune -o -type f -print0; else find . -xdev -type f -print0; fi) \\
@@ -187,5 +225,5 @@ if ! cmp -s /tmp/src.sha /tmp/dst.sha; then
   diff /tmp/src.sha /tmp/dst.sha | head -n 10 >&2 || true
   die ${COPY_EXIT.verifyFailed} "verify-failed sha256 of some files differ (see the diff above)"
 fi
-say "verify ok mode=checksum files=$sn bytes=$sb copy_ms=$copy_ms tar_ms=$tar_ms"`;
+say "verify ok mode=checksum files=$sn bytes=$sb walk_ms=$walk_ms copy_ms=$copy_ms tar_ms=$tar_ms readahead=$ra_done/$ra_batches"`;
 }

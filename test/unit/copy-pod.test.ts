@@ -150,16 +150,26 @@ describe('copy script readahead batches', () => {
       ].join('\n') + '\n',
     );
     expect(index).to.equal('1 0\n');
-    expect(files).to.deep.equal({ '1': 'a file\nlinked\n' });
+    expect(files).to.deep.equal({ '1.files': 'a file\nlinked\n' });
   });
 
-  it('closes a batch at its byte or file limit and gives each batch the data bytes before it', () => {
-    const big = READAHEAD.batchBytes;
+  it('reads a large file as chunks, and gives each batch the data bytes before it', () => {
+    const chunk = READAHEAD.chunkBytes;
+    const perBatch = READAHEAD.batchBytes / chunk;
+    const big = (perBatch + 1) * chunk + 10; // one batch full of chunks, then a chunk and a tail
     const { index, files } = batches(
-      [`${big} ${big / 512} 1 1 big`, `10 8 1 2 s1`, `20 8 1 3 s2`].join('\n') + '\n',
+      [`${big} ${Math.ceil(big / 512)} 1 1 big one`, `10 8 1 2 s1`, `20 8 1 3 s2`].join('\n') + '\n',
     );
-    expect(index).to.equal(`1 0\n2 ${big}\n`);
-    expect(files).to.deep.equal({ '1': 'big\n', '2': 's1\ns2\n' });
+    expect(index).to.equal(`1 0\n2 ${READAHEAD.batchBytes}\n`);
+    const first = Array.from({ length: perBatch }, (_, i) => `${i * chunk} ${chunk} big one\n`).join('');
+    expect(files).to.deep.equal({
+      '1.chunks': first,
+      '2.chunks': `${perBatch * chunk} ${chunk} big one\n${(perBatch + 1) * chunk} 10 big one\n`,
+      '2.files': 's1\ns2\n',
+    });
+  });
+
+  it('closes a batch of small files at its file limit', () => {
     const many = Array.from({ length: READAHEAD.batchFiles + 1 }, (_, i) => `1 8 1 ${i + 10} f${i}`);
     expect(batches(many.join('\n') + '\n').index).to.equal(`1 0\n2 ${READAHEAD.batchFiles}\n`);
   });

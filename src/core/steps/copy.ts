@@ -158,6 +158,12 @@ export const copy: Step = {
       }
 
       if (phase === 'Failed') throw new StepProblem(failureText(current, state));
+      // The verdict is the script's last line, printed after the data was flushed to disk: seeing it
+      // is enough, without waiting a second or two for the kubelet to report the pod Succeeded.
+      if (phase === 'Running' && state.verifyOk) {
+        ctx.emit({ type: 'info', step: 'copy', message: state.verifyOk });
+        return true;
+      }
       if (phase === 'Succeeded') {
         if (!state.verifyOk)
           state = readCopyLog(state, await ctx.cluster.readPodLog(ns, name, { tailLines: 200 }));
