@@ -164,8 +164,8 @@ async function benchDataset(c: Cluster, name: DatasetName, log: (s: string) => v
     for (let i = 0; i < runs; i++) {
       // pvmove moves a fresh claim holding an exact copy of the dataset (made by tar, not timed), so
       // the generated directory stays untouched for the node contenders and every run starts alike.
-      // It is made first: every contender then follows another one's 2 GB of writes, which the
-      // virtual disk is still absorbing (a read right after the source was written was ~2 s slower).
+      // It is made first, so each contender, pvmove included, follows another one's 2 GB of writes
+      // (before, only pvmove read data written seconds earlier).
       const claim = `move-${i + 1}`;
       await createClaim(c, ns, claim, { storageClassName: 'fast', size: '20Gi' });
       const source = await boundDir(c, ns, claim);
