@@ -1,6 +1,6 @@
 // argv -> typed request, in one place (kubectl's Complete/Validate). Every message is a sentence a
 // user can act on; nothing here talks to a cluster.
-import { commandsFor } from '../core/commands.js';
+import { commandsFor, type Commands } from '../core/commands.js';
 import { DEFAULT_COPY, DEFAULT_TIMEOUTS } from '../core/defaults.js';
 import { parseDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
@@ -237,23 +237,9 @@ export function completeCleanupRequest(
   a: CleanupArgv,
   contextNamespace: () => string,
 ): { request: CleanupRequest; cli: CliOptions } {
-  const output = outputMode(a.output);
-  const deleteMs = timeout('timeout-delete', a.timeoutDelete, DEFAULT_TIMEOUTS.deleteMs);
-  const { claim, namespace } = claimAndNamespace(a, contextNamespace);
-  return {
-    request: {
-      claim,
-      namespace,
-      timeouts: { deleteMs },
-      commands: commandsFor({ claim, namespace, kubeArgs: kubeArgs(a) }),
-    },
-    cli: {
-      output,
-      yes: a.yes ?? false,
-      dryRun: false,
-      kube: { context: a.context, kubeconfig: a.kubeconfig },
-    },
-  };
+  return completeJournalCommand(a, contextNamespace, () => ({
+    deleteMs: timeout('timeout-delete', a.timeoutDelete, DEFAULT_TIMEOUTS.deleteMs),
+  }));
 }
 
 export interface RollbackArgv extends CleanupArgv {
@@ -266,14 +252,24 @@ export function completeRollbackRequest(
   a: RollbackArgv,
   contextNamespace: () => string,
 ): { request: RollbackRequest; cli: CliOptions } {
-  const output = outputMode(a.output);
-  const timeouts: Timeouts = {
+  return completeJournalCommand(a, contextNamespace, (): Timeouts => ({
     ...DEFAULT_TIMEOUTS,
     bindMs: timeout('timeout-bind', a.timeoutBind, DEFAULT_TIMEOUTS.bindMs),
     scaleMs: timeout('timeout-scale', a.timeoutScale, DEFAULT_TIMEOUTS.scaleMs),
     deleteMs: timeout('timeout-delete', a.timeoutDelete, DEFAULT_TIMEOUTS.deleteMs),
     readyMs: timeout('timeout-ready', a.timeoutReady, DEFAULT_TIMEOUTS.readyMs),
-  };
+  }));
+}
+
+/** cleanup and rollback: a claim with a journal, the command's timeouts, never a dry run. */
+function completeJournalCommand<T>(
+  a: CleanupArgv,
+  contextNamespace: () => string,
+  parseTimeouts: () => T,
+): { request: { claim: string; namespace: string; timeouts: T; commands: Commands }; cli: CliOptions } {
+  // Flags are checked in the same order as for a move: output, timeouts, then claim and namespace.
+  const output = outputMode(a.output);
+  const timeouts = parseTimeouts();
   const { claim, namespace } = claimAndNamespace(a, contextNamespace);
   return {
     request: {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import {
   completeCleanupRequest,
+  completeRollbackRequest,
   completeMoveRequest,
   parseNodeSelector,
   parseToleration,
@@ -162,5 +163,19 @@ describe('argv -> request', () => {
     expect(request).to.deep.include({ claim: 'data', namespace: 'shop' });
     expect(request.commands.cleanup).to.equal('kubectl pvmove cleanup data -n shop');
     expect(request.timeouts.deleteMs).to.equal(DEFAULT_TIMEOUTS.deleteMs);
+  });
+
+  it('builds a rollback request with its own timeouts, never as a dry run', () => {
+    const { request, cli } = completeRollbackRequest(
+      { claim: 'data', namespace: 'shop', timeoutBind: '30s', timeoutReady: '2m' },
+      noContext,
+    );
+    expect(request).to.deep.include({ claim: 'data', namespace: 'shop' });
+    expect(request.timeouts).to.deep.equal({ ...DEFAULT_TIMEOUTS, bindMs: 30_000, readyMs: 120_000 });
+    expect(request.commands.cleanup).to.equal('kubectl pvmove cleanup data -n shop');
+    expect(cli).to.deep.include({ yes: false, dryRun: false });
+    expect(() => completeRollbackRequest({ claim: 'data', timeoutScale: 'soon' }, noContext)).to.throw(
+      /--timeout-scale/,
+    );
   });
 });
