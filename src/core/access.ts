@@ -2,7 +2,7 @@
 // missing one is reported all at once (exit 2) instead of as a 403 halfway through. The same list
 // is what deploy/rbac/clusterrole.yaml grants; a unit test keeps the two in step.
 import type { AccessCheck } from './cluster.js';
-import type { OwnerId } from './types.js';
+import type { OwnerId, OwnerKind } from './types.js';
 
 const ns = (namespace: string, group: string, resource: string, verbs: string[], subresource?: string) =>
   verbs.map((verb): AccessCheck => ({
@@ -34,36 +34,29 @@ export function basePermissions(namespace: string): AccessCheck[] {
   ];
 }
 
+/**
+ * Each owner kind's API group and resource, and how it is stopped: through the scale subresource
+ * (replicas to 0) or by patching the object itself (Jobs and CronJobs are suspended).
+ */
+const OWNER_API: Record<OwnerKind, { group: string; resource: string; stop: 'scale' | 'patch' }> = {
+  Deployment: { group: 'apps', resource: 'deployments', stop: 'scale' },
+  StatefulSet: { group: 'apps', resource: 'statefulsets', stop: 'scale' },
+  ReplicaSet: { group: 'apps', resource: 'replicasets', stop: 'scale' },
+  ReplicationController: { group: '', resource: 'replicationcontrollers', stop: 'scale' },
+  Job: { group: 'batch', resource: 'jobs', stop: 'patch' },
+  CronJob: { group: 'batch', resource: 'cronjobs', stop: 'patch' },
+};
+
 /** What stopping and restarting these owners needs. */
 export function ownerPermissions(namespace: string, owners: OwnerId[]): AccessCheck[] {
-  const out: AccessCheck[] = [];
-  for (const o of owners) {
-    switch (o.kind) {
-      case 'Deployment':
-        out.push(...ns(namespace, 'apps', 'deployments', ['get']));
-        out.push(...ns(namespace, 'apps', 'deployments', ['patch'], 'scale'));
-        break;
-      case 'StatefulSet':
-        out.push(...ns(namespace, 'apps', 'statefulsets', ['get']));
-        out.push(...ns(namespace, 'apps', 'statefulsets', ['patch'], 'scale'));
-        break;
-      case 'ReplicaSet':
-        out.push(...ns(namespace, 'apps', 'replicasets', ['get']));
-        out.push(...ns(namespace, 'apps', 'replicasets', ['patch'], 'scale'));
-        break;
-      case 'ReplicationController':
-        out.push(...ns(namespace, '', 'replicationcontrollers', ['get']));
-        out.push(...ns(namespace, '', 'replicationcontrollers', ['patch'], 'scale'));
-        break;
-      case 'Job':
-        out.push(...ns(namespace, 'batch', 'jobs', ['get', 'patch']));
-        break;
-      case 'CronJob':
-        out.push(...ns(namespace, 'batch', 'cronjobs', ['get', 'patch']));
-        break;
-    }
-  }
-  return dedupe(out);
+  return dedupe(
+    owners.flatMap((o) => {
+      const { group, resource, stop } = OWNER_API[o.kind];
+      return stop === 'scale'
+        ? [...ns(namespace, group, resource, ['get']), ...ns(namespace, group, resource, ['patch'], 'scale')]
+        : ns(namespace, group, resource, ['get', 'patch']);
+    }),
+  );
 }
 
 export function dedupe(checks: AccessCheck[]): AccessCheck[] {

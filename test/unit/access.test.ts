@@ -43,6 +43,20 @@ describe('deploy/rbac/clusterrole.yaml', () => {
     expect(missing.map(describeAccess)).to.deep.equal([]);
   });
 
+  it('asks to scale what has replicas and to patch what is suspended, once per kind', () => {
+    const owners = [
+      { kind: 'StatefulSet', name: 'db' },
+      { kind: 'CronJob', name: 'backup' },
+      { kind: 'StatefulSet', name: 'cache' },
+    ] as const;
+    expect(ownerPermissions('shop', [...owners]).map(describeAccess)).to.deep.equal([
+      'get statefulsets.apps in shop',
+      'patch statefulsets.apps/scale in shop',
+      'get cronjobs.batch in shop',
+      'patch cronjobs.batch in shop',
+    ]);
+  });
+
   it('names a missing permission the way the refusal prints it', () => {
     expect(describeAccess({ verb: 'patch', group: '', resource: 'persistentvolumes' })).to.equal(
       'patch persistentvolumes',
