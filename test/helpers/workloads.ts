@@ -140,8 +140,13 @@ export async function waitForReadyReplicas(
 /**
  * The seed scenario's workload: StatefulSet `db` (1 replica) whose claim `postgres-db-0` (1Gi,
  * class standard, labelled and annotated) holds a data directory owned by uid 999 with mode 0700.
+ * `claimRetention` sets its persistentVolumeClaimRetentionPolicy (the API's default is Retain/Retain).
  */
-export async function createSeedDatabase(c: Cluster, namespace: string): Promise<void> {
+export async function createSeedDatabase(
+  c: Cluster,
+  namespace: string,
+  opts: { claimRetention?: k8s.V1StatefulSetPersistentVolumeClaimRetentionPolicy } = {},
+): Promise<void> {
   const labels = { app: 'db' };
   const init = [
     'if [ ! -f /var/lib/postgresql/data/PG_VERSION ]; then',
@@ -160,6 +165,7 @@ export async function createSeedDatabase(c: Cluster, namespace: string): Promise
       spec: {
         replicas: 1,
         serviceName: 'db',
+        ...(opts.claimRetention ? { persistentVolumeClaimRetentionPolicy: opts.claimRetention } : {}),
         selector: { matchLabels: labels },
         template: {
           metadata: { labels },
