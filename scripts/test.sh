@@ -8,11 +8,11 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 summary=$(mktemp); export PVMOVE_SUMMARY_FILE=$summary
 passed=0; failed=0
 
-mocha_run() { # mocha_run NAME ARGS...: a run that dies before reporting counts as one failure
+counted() { # counted NAME CMD...: CMD reports counts to the summary; one that does not is a failure
   local name=$1 before after; shift
   echo "=== $name"
   before=$(wc -l <"$summary")
-  npx mocha "$@"
+  "$@"
   after=$(wc -l <"$summary")
   [ "$after" -gt "$before" ] || { echo "FAILED: $name did not run"; failed=$((failed + 1)); }
 }
@@ -27,12 +27,13 @@ bash scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 
 
 check typecheck npx tsc --noEmit -p .
 check lint npm run -s lint
-mocha_run "unit tests" 'test/unit/**/*.test.ts'
+counted "unit tests" npx mocha 'test/unit/**/*.test.ts'
 
 echo "=== test bed"
 if bash scripts/testbed/testbed.sh up; then
   eval "$(bash scripts/testbed/testbed.sh env)"
-  mocha_run "e2e tests" --timeout 900000 'test/e2e/**/*.test.ts'
+  # Every test/e2e file once, in parallel lanes (PVMOVE_E2E_JOBS), each file's log printed whole.
+  counted "e2e tests" bash scripts/e2e-lanes.sh
   if [ "${CI:-}" = true ] || [ "${PVMOVE_TESTBED_DOWN:-}" = 1 ]; then
     bash scripts/testbed/testbed.sh down || true
   else

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Runs the e2e test files against the test bed (KUBECONFIG) in PVMOVE_E2E_JOBS parallel lanes:
+# most of an e2e test is waiting for the cluster (pods starting, claims binding), and every test
+# works in its own namespace, so files run side by side. Each file is its own mocha process; a lane
+# takes the next file when its file ends, the longest files first (a long file started last would
+# leave the other lanes idle). Each file's log is printed whole when it ends.
+#
+#   bash scripts/e2e-lanes.sh [FILE...]     (default: every test/e2e/**/*.test.ts, each once)
+#
+# Counts go to $PVMOVE_SUMMARY_FILE as "passed failed skipped" lines (scripts/test.sh adds them
+# up); without it the script ends with the line `N passed, N failed`. A file whose mocha dies
+# before reporting counts as one failure. Exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$PATH"
+# 4 lanes: measured on the 2-core test bed (see the report in docs); more lanes mostly add load.
+jobs=${PVMOVE_E2E_JOBS:-4}
+
+# Rough seconds a file takes alone on the warm test bed. A file not listed is assumed long, so a
+# new suite starts early rather than last.
+weight() {
+  case $(basename "$1" .test.ts) in
+    crash-matrix-*) echo 240 ;;
+    preflight) echo 200 ;;
+    faults) echo 180 ;;
+    migrate) echo 150 ;;
+    binary) echo 120 ;;
+    testbed) echo 60 ;;
+    *) echo 300 ;;
+  esac
+}
+
+if [ $# -gt 0 ]; then
+  listed=("$@")
+else
+  shopt -s globstar nullglob
+  listed=(test/e2e/**/*.test.ts)
+fi
+[ ${#listed[@]} -gt 0 ] || { echo "no e2e test files"; exit 1; }
+mapfile -t files < <(for f in "${listed[@]}"; do echo "$(weight "$f") $f"; done | sort -k1,1nr -k2,2 | cut -d' ' -f2-)
+
+dir=$(mktemp -d)
+declare -A running=() # pid -> index into files
+started=() took=()
+stop() { # an interrupted run stops its mocha processes (mocha passes SIGINT on to its child)
+  for pid in "${!running[@]}"; do kill -INT "$pid" 2>/dev/null; done
+  wait
+  rm -rf "$dir"
+  exit 130
+}
+trap stop INT TERM
+
+echo "e2e: ${#files[@]} files in $jobs lanes"
+t0=$SECONDS next=0 failed=0
+while [ "$next" -lt ${#files[@]} ] || [ ${#running[@]} -gt 0 ]; do
+  while [ "$next" -lt ${#files[@]} ] && [ ${#running[@]} -lt "$jobs" ]; do
+    PVMOVE_SUMMARY_FILE="$dir/$next.sum" mocha --timeout 900000 "${files[next]}" >"$dir/$next.log" 2>&1 &
+    running[$!]=$next
+    started[next]=$SECONDS
+    next=$((next + 1))
+  done
+  pid=''
+  wait -n -p pid
+  [ -n "$pid" ] || continue
+  i=${running[$pid]}
+  unset "running[$pid]"
+  took[i]=$((SECONDS - started[i]))
+  echo
+  echo "=== e2e ${files[i]} (${took[i]} s)"
+  cat "$dir/$i.log"
+  if [ -s "$dir/$i.sum" ]; then
+    cat "$dir/$i.sum" >>"$dir/all"
+  else
+    echo "FAILED: ${files[i]} did not run to the end"
+    echo "0 1 0" >>"$dir/all"
+  fi
+done
+
+echo
+echo "e2e: $((SECONDS - t0)) s in $jobs lanes; each file's seconds, in the order started:"
+for i in "${!files[@]}"; do printf '  %5d  %s\n' "${took[i]}" "${files[i]}"; done
+
+passed=0
+while read -r p f _s; do passed=$((passed + p)); failed=$((failed + f)); done <"$dir/all"
+if [ -n "${PVMOVE_SUMMARY_FILE:-}" ]; then
+  cat "$dir/all" >>"$PVMOVE_SUMMARY_FILE"
+else
+  echo
+  echo "$passed passed, $failed failed"
+fi
+rm -rf "$dir"
+[ "$failed" -eq 0 ]
