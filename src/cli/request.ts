@@ -34,6 +34,7 @@ export interface MoveArgv {
   timeoutScale?: string;
   timeoutDelete?: string;
   timeoutReady?: string;
+  forceUnlock?: boolean;
 }
 
 export interface CleanupArgv {
@@ -44,6 +45,7 @@ export interface CleanupArgv {
   yes?: boolean;
   output?: string;
   timeoutDelete?: string;
+  forceUnlock?: boolean;
 }
 
 export interface CliOptions {
@@ -51,6 +53,8 @@ export interface CliOptions {
   yes: boolean;
   dryRun: boolean;
   kube: { context?: string; kubeconfig?: string };
+  /** Take the claim's lock from another run (src/core/lock.ts). */
+  forceUnlock: boolean;
 }
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
@@ -229,6 +233,7 @@ export function completeMoveRequest(
       yes: a.yes ?? false,
       dryRun: a.dryRun ?? false,
       kube: { context: a.context, kubeconfig: a.kubeconfig },
+      forceUnlock: a.forceUnlock ?? false,
     },
   };
 }
@@ -283,6 +288,7 @@ function completeJournalCommand<T>(
       yes: a.yes ?? false,
       dryRun: false,
       kube: { context: a.context, kubeconfig: a.kubeconfig },
+      forceUnlock: a.forceUnlock ?? false,
     },
   };
 }

@@ -31,7 +31,13 @@ export function basePermissions(namespace: string): AccessCheck[] {
     ...ns(namespace, 'batch', 'jobs', ['list']),
     ...ns(namespace, 'batch', 'cronjobs', ['list']),
     ...ns(namespace, 'autoscaling', 'horizontalpodautoscalers', ['list']),
+    ...lockPermissions(namespace),
   ];
+}
+
+/** The claim's lock (src/core/claim-lock.ts), taken by move, resume, rollback and cleanup. */
+export function lockPermissions(namespace: string): AccessCheck[] {
+  return ns(namespace, 'coordination.k8s.io', 'leases', ['get', 'create', 'update', 'delete']);
 }
 
 /**

@@ -3,6 +3,7 @@
 // orchestration can be exercised with a fake.
 import type { Journal } from './journal.js';
 import type { JournalEntry } from './status.js';
+import type { LeaseRecord } from './lock.js';
 import type { Hpa, Labels, OwnerId, OwnerState, Pod, Pv, Pvc, StorageClass, Workload } from './types.js';
 
 export interface AccessCheck {
@@ -52,6 +53,14 @@ export interface ClusterPort {
   deleteJournal(namespace: string, name: string): Promise<void>;
   /** Every journal pvmove wrote, in one namespace or (undefined) all of them. */
   listJournals(namespace?: string): Promise<JournalEntry[]>;
+  /** The claim's lock (src/core/lock.ts): a coordination.k8s.io/v1 Lease. */
+  getLease(namespace: string, name: string): Promise<LeaseRecord | undefined>;
+  /** Throws ConflictProblem if it exists already. */
+  createLease(lease: LeaseRecord): Promise<LeaseRecord>;
+  /** Replaces it if lease.resourceVersion still matches (ConflictProblem otherwise); undefined if it is gone. */
+  replaceLease(lease: LeaseRecord): Promise<LeaseRecord | undefined>;
+  /** Deletes it only if uid and resourceVersion still match: false if they do not (someone took it). */
+  deleteLease(namespace: string, name: string, uid: string, resourceVersion: string): Promise<boolean>;
   /** Server-side dry run of a Pod creation: admission (PodSecurity, webhooks) decides; nothing is stored. */
   dryRunCreatePod(pod: Pod): Promise<void>;
   /** Which of these permissions the current user lacks (SelfSubjectAccessReview each). */

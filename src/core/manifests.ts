@@ -14,7 +14,7 @@ import {
 import { claimLabelValue } from './names.js';
 import type { Labels, Pvc } from './types.js';
 
-export type Role = 'journal' | 'target-claim' | 'copy-pod' | 'probe';
+export type Role = 'journal' | 'target-claim' | 'copy-pod' | 'probe' | 'lock';
 
 /** Labels on everything pvmove creates, so a re-run and cleanup can find it (invariant 4). */
 export function ownedLabels(claim: string, migrationId: string, role: Role): Labels {

@@ -6,12 +6,14 @@ import {
   AuthorizationV1Api,
   AutoscalingV2Api,
   BatchV1Api,
+  CoordinationV1Api,
   CoreV1Api,
   PatchStrategy,
   StorageV1Api,
   setHeaderOptions,
   type KubeConfig,
   type V1ConfigMap,
+  type V1Lease,
   type V1PodSpec,
 } from '@kubernetes/client-node';
 import type {
@@ -24,6 +26,7 @@ import type {
 } from '../core/cluster.js';
 import { JOURNAL_KEY, LABEL_MANAGED_BY, LABEL_PREFIX, LABEL_ROLE, MANAGED_BY } from '../core/defaults.js';
 import type { JournalEntry } from '../core/status.js';
+import type { LeaseRecord } from '../core/lock.js';
 import { ConflictProblem, StepProblem } from '../core/errors.js';
 import { parseJournal, serializeJournal, type Journal } from '../core/journal.js';
 import { podMountsClaim } from '../core/owners.js';
@@ -50,6 +53,53 @@ function templateMounts(spec: V1PodSpec | undefined, claim: string): boolean {
   return podMountsClaim({ metadata: {}, spec: plain<Pod['spec']>(spec) }, claim);
 }
 
+/** MicroTimes come back as strings (the client has no deserializer for them), or Dates. */
+function timeText(t: unknown): string | undefined {
+  if (t === undefined || t === null) return undefined;
+  return t instanceof Date ? t.toISOString() : String(t);
+}
+
+function toLeaseRecord(l: V1Lease): LeaseRecord {
+  const m = l.metadata ?? {};
+  const s = l.spec ?? {};
+  return {
+    namespace: m.namespace ?? '',
+    name: m.name ?? '',
+    ...(m.uid ? { uid: m.uid } : {}),
+    ...(m.resourceVersion ? { resourceVersion: m.resourceVersion } : {}),
+    ...(m.labels ? { labels: m.labels } : {}),
+    ...(m.annotations ? { annotations: m.annotations } : {}),
+    ...(s.holderIdentity ? { holderIdentity: s.holderIdentity } : {}),
+    ...(s.leaseDurationSeconds !== undefined ? { leaseDurationSeconds: s.leaseDurationSeconds } : {}),
+    ...(s.acquireTime ? { acquireTime: timeText(s.acquireTime) } : {}),
+    ...(s.renewTime ? { renewTime: timeText(s.renewTime) } : {}),
+    ...(s.leaseTransitions !== undefined ? { leaseTransitions: s.leaseTransitions } : {}),
+  };
+}
+
+/** The times are sent as the strings the core formatted (six fractional digits, as MicroTime wants). */
+function leaseBody(r: LeaseRecord): V1Lease {
+  return {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: {
+      name: r.name,
+      namespace: r.namespace,
+      ...(r.uid ? { uid: r.uid } : {}),
+      ...(r.resourceVersion ? { resourceVersion: r.resourceVersion } : {}),
+      ...(r.labels ? { labels: r.labels } : {}),
+      ...(r.annotations ? { annotations: r.annotations } : {}),
+    },
+    spec: plain<V1Lease['spec']>({
+      holderIdentity: r.holderIdentity,
+      leaseDurationSeconds: r.leaseDurationSeconds,
+      acquireTime: r.acquireTime,
+      renewTime: r.renewTime,
+      leaseTransitions: r.leaseTransitions,
+    }),
+  };
+}
+
 export class KubeCluster implements ClusterPort {
   private readonly core: CoreV1Api;
   private readonly apps: AppsV1Api;
@@ -57,6 +107,7 @@ export class KubeCluster implements ClusterPort {
   private readonly autoscaling: AutoscalingV2Api;
   private readonly storage: StorageV1Api;
   private readonly authz: AuthorizationV1Api;
+  private readonly coordination: CoordinationV1Api;
 
   constructor(kc: KubeConfig) {
     this.authz = kc.makeApiClient(AuthorizationV1Api);
@@ -65,6 +116,7 @@ export class KubeCluster implements ClusterPort {
     this.batch = kc.makeApiClient(BatchV1Api);
     this.autoscaling = kc.makeApiClient(AutoscalingV2Api);
     this.storage = kc.makeApiClient(StorageV1Api);
+    this.coordination = kc.makeApiClient(CoordinationV1Api);
   }
 
   /** Runs an API call, retrying transient errors, and names it in any error. */
@@ -193,6 +245,63 @@ export class KubeCluster implements ClusterPort {
         return { ...entry, error: (err as Error).message };
       }
     });
+  }
+
+  // --- claim lock ----------------------------------------------------------------------------
+
+  async getLease(namespace: string, name: string): Promise<LeaseRecord | undefined> {
+    const lease = await this.get<V1Lease>(`get Lease ${namespace}/${name}`, () =>
+      this.coordination.readNamespacedLease({ name, namespace }),
+    );
+    return lease ? toLeaseRecord(lease) : undefined;
+  }
+
+  async createLease(lease: LeaseRecord): Promise<LeaseRecord> {
+    const { namespace, name } = lease;
+    try {
+      return toLeaseRecord(
+        await this.call(`create Lease ${namespace}/${name}`, () =>
+          this.coordination.createNamespacedLease({ namespace, body: leaseBody(lease) }),
+        ),
+      );
+    } catch (err) {
+      if (err instanceof KubeApiError && err.code === 409)
+        throw new ConflictProblem(`Lease ${namespace}/${name}`);
+      throw err;
+    }
+  }
+
+  async replaceLease(lease: LeaseRecord): Promise<LeaseRecord | undefined> {
+    const { namespace, name } = lease;
+    try {
+      return toLeaseRecord(
+        await this.call(`update Lease ${namespace}/${name}`, () =>
+          this.coordination.replaceNamespacedLease({ name, namespace, body: leaseBody(lease) }),
+        ),
+      );
+    } catch (err) {
+      if (err instanceof KubeApiError && err.code === 409)
+        throw new ConflictProblem(`Lease ${namespace}/${name}`);
+      if (err instanceof KubeApiError && err.code === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async deleteLease(namespace: string, name: string, uid: string, resourceVersion: string): Promise<boolean> {
+    try {
+      await this.call(`delete Lease ${namespace}/${name}`, () =>
+        this.coordination.deleteNamespacedLease({
+          name,
+          namespace,
+          body: { preconditions: { uid, resourceVersion } },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof KubeApiError && err.code === 404) return true;
+      if (err instanceof KubeApiError && err.code === 409) return false;
+      throw err;
+    }
   }
 
   // --- preflight checks ------------------------------------------------------------------------

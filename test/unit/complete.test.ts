@@ -48,6 +48,17 @@ describe('shell completion (__complete)', () => {
     expect(r.candidates).to.not.include('--to-class');
   });
 
+  it('offers --force-unlock on the commands that take the lock, not on status', async () => {
+    for (const words of [
+      ['data', '--force'],
+      ['resume', 'data', '--force'],
+      ['rollback', '--force'],
+      ['cleanup', '--force'],
+    ])
+      expect((await complete(words, lookup)).candidates, words.join(' ')).to.deep.equal(['--force-unlock']);
+    expect((await complete(['status', '--force'], lookup)).candidates).to.deep.equal([]);
+  });
+
   it('completes flag values: fixed lists, cluster names, files for --kubeconfig', async () => {
     expect((await complete(['data', '-o', ''], lookup)).candidates).to.deep.equal([
       'auto',

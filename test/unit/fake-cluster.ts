@@ -10,6 +10,7 @@ import type {
   WaitOptions,
 } from '../../src/core/cluster.js';
 import type { JournalEntry } from '../../src/core/status.js';
+import type { LeaseRecord } from '../../src/core/lock.js';
 import { ConflictProblem, StepProblem, TimeoutProblem } from '../../src/core/errors.js';
 import { parseJournal, serializeJournal, type Journal } from '../../src/core/journal.js';
 import type {
@@ -221,6 +222,31 @@ export class FakeCluster implements ClusterPort {
         return { namespace: ns, name, journal: parseJournal(v.text) };
       })
       .filter((e) => namespace === undefined || e.namespace === namespace);
+  }
+  leases = new Map<string, LeaseRecord>();
+  async getLease(ns: string, name: string): Promise<LeaseRecord | undefined> {
+    const l = this.leases.get(this.key(ns, name));
+    return l ? clone(l) : undefined;
+  }
+  async createLease(lease: LeaseRecord): Promise<LeaseRecord> {
+    const k = this.key(lease.namespace, lease.name);
+    if (this.leases.has(k)) throw new ConflictProblem(`Lease ${k}`);
+    this.leases.set(k, { ...clone(lease), uid: this.uid(), resourceVersion: String(++this.seq) });
+    return clone(this.leases.get(k)!);
+  }
+  async replaceLease(lease: LeaseRecord): Promise<LeaseRecord | undefined> {
+    const k = this.key(lease.namespace, lease.name);
+    const cur = this.leases.get(k);
+    if (!cur) return undefined;
+    if (cur.resourceVersion !== lease.resourceVersion) throw new ConflictProblem(`Lease ${k}`);
+    this.leases.set(k, { ...clone(lease), uid: cur.uid, resourceVersion: String(++this.seq) });
+    return clone(this.leases.get(k)!);
+  }
+  async deleteLease(ns: string, name: string, uid: string, rv: string): Promise<boolean> {
+    const cur = this.leases.get(this.key(ns, name));
+    if (cur && (cur.uid !== uid || cur.resourceVersion !== rv)) return false;
+    this.leases.delete(this.key(ns, name));
+    return true;
   }
   /** Pod specs the dry run rejects, e.g. to model PodSecurity. */
   rejectPods?: (pod: Pod) => string | undefined;

@@ -36,7 +36,23 @@ describe('argv -> request', () => {
       yes: false,
       dryRun: false,
       kube: { context: undefined, kubeconfig: undefined },
+      forceUnlock: false,
     });
+  });
+
+  it('passes --force-unlock to the command only: printed commands never repeat it', () => {
+    const move = completeMoveRequest({ claim: 'data', toClass: 'fast', forceUnlock: true }, ctxNs);
+    expect(move.cli.forceUnlock).to.equal(true);
+    expect(move.request.commands.resume).to.equal('kubectl pvmove data -n from-context --to-class fast');
+    const rollback = completeRollbackRequest(
+      { claim: 'data', namespace: 'shop', forceUnlock: true },
+      noContext,
+    );
+    expect(rollback.cli.forceUnlock).to.equal(true);
+    expect(rollback.request.commands.rollback).to.equal('kubectl pvmove rollback data -n shop');
+    expect(completeCleanupRequest({ claim: 'data', namespace: 'shop' }, noContext).cli.forceUnlock).to.equal(
+      false,
+    );
   });
 
   it('takes -n over the context namespace, and keeps --context/--kubeconfig in printed commands', () => {

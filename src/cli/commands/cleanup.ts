@@ -9,6 +9,7 @@ import { createRenderer } from '../render/index.js';
 import type { Io } from '../render/types.js';
 import { completeCleanupRequest, type CleanupArgv } from '../request.js';
 import { Reported } from '../reported.js';
+import { withForceUnlock, whileLocked } from '../lock.js';
 import type { Connection } from '../../kube/connect.js';
 
 export async function runCleanupCommand(argv: CleanupArgv, io: Io): Promise<void> {
@@ -18,8 +19,10 @@ export async function runCleanupCommand(argv: CleanupArgv, io: Io): Promise<void
   const { request: req, cli } = completeCleanupRequest(argv, () => (connection ??= connect(kube)).namespace);
   connection ??= connect(kube);
   const renderer = await createRenderer(cli.output, io);
-  try {
-    const target = await prepareCleanup(req, connection.cluster);
+  const cluster = connection.cluster;
+  // Quick and not interruptible: the lock only keeps a move or rollback from running meanwhile.
+  const cleanup = async (): Promise<void> => {
+    const target = await prepareCleanup(req, cluster);
     if (cli.output !== 'json' && isInteractive(io) && !cli.yes) {
       io.stdout.write(
         `Migration ${target.migrationId} of ${req.namespace}/${req.claim} is finished; the claim is on PV ${target.targetPv}.\n` +
@@ -36,7 +39,13 @@ export async function runCleanupCommand(argv: CleanupArgv, io: Io): Promise<void
       { id: 'delete-source-pv', title: `Release source PV ${target.sourcePv}` },
       { id: 'delete-journal', title: 'Delete the journal' },
     ]);
-    await runCleanup(req, connection.cluster, renderer.emit, target);
+    await runCleanup(req, cluster, renderer.emit, target);
+  };
+  try {
+    await whileLocked(
+      { cluster, req, cli, command: 'cleanup', emit: renderer.emit, signal: io.signal },
+      cleanup,
+    );
     await renderer.end();
   } catch (err) {
     await renderer.end(err);
@@ -48,7 +57,7 @@ export const cleanupCommand: CommandModule<object, CleanupArgv> = {
   command: 'cleanup [claim]',
   describe: 'After a finished move: delete the retained source PV and the journal',
   builder: (y: Argv) =>
-    withKubeFlags(y)
+    withForceUnlock(withKubeFlags(y))
       .positional('claim', { type: 'string', describe: 'Name of the moved PersistentVolumeClaim' })
       .option('timeout-delete', {
         type: 'string',

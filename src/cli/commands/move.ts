@@ -10,9 +10,10 @@ import { createRenderer } from '../render/index.js';
 import type { Io } from '../render/types.js';
 import { completeMoveRequest, type MoveArgv } from '../request.js';
 import { Reported } from '../reported.js';
+import { withForceUnlock, whileLocked } from '../lock.js';
 import type { Connection } from '../../kube/connect.js';
 
-export async function runMove(argv: MoveArgv, io: Io): Promise<void> {
+export async function runMove(argv: MoveArgv, io: Io, command: 'move' | 'resume' = 'move'): Promise<void> {
   // Loaded here, not at the top: `--help` must not load @kubernetes/client-node.
   const { connect } = await import('../../kube/connect.js');
   let connection: Connection | undefined;
@@ -27,12 +28,13 @@ export async function runMove(argv: MoveArgv, io: Io): Promise<void> {
     renderer.emit(e);
     if (e.type === 'progress') kill?.('copy-progress');
   };
-  const deps = { cluster: connection.cluster, emit, signal: io.signal, afterStep: kill };
+  const cluster = connection.cluster;
   const requests = connection.requests;
   const reportRequests = (): void => {
     if (requests) renderer.emit({ type: 'info', message: requests.summary() });
   };
-  try {
+  const move = async (signal: AbortSignal): Promise<void> => {
+    const deps = { cluster, emit, signal, afterStep: kill };
     const prepared = await prepareMigration(req, deps);
     renderer.emit({ type: 'plan', migrationId: prepared.plan.migrationId, plan: prepared.plan });
     if (cli.dryRun) {
@@ -57,6 +59,11 @@ export async function runMove(argv: MoveArgv, io: Io): Promise<void> {
     }
     renderer.begin(ITINERARY.map((s) => ({ id: s.id, title: s.title })));
     await runMigration(req, deps, prepared);
+  };
+  try {
+    // A dry run changes nothing, so it neither takes the lock nor waits for it.
+    if (cli.dryRun) await move(io.signal);
+    else await whileLocked({ cluster, req, cli, command, emit, signal: io.signal }, move);
     reportRequests();
     await renderer.end();
   } catch (err) {
@@ -82,7 +89,7 @@ export const moveCommand: CommandModule<object, MoveArgv> = {
   command: '$0 [claim]',
   describe: 'Move a PersistentVolumeClaim to a new volume (another class and/or size), keeping its name',
   builder: (y: Argv) =>
-    withKubeFlags(y)
+    withForceUnlock(withKubeFlags(y))
       .positional('claim', { type: 'string', describe: 'Name of the PersistentVolumeClaim' })
       .option('to-class', { type: 'string', describe: 'StorageClass of the new volume' })
       .option('size', {

@@ -54,6 +54,7 @@ export async function runResume(argv: MoveArgv, io: Io): Promise<void> {
       verify: argv.verify ?? j.request.verify,
     },
     io,
+    'resume',
   );
 }
 

@@ -11,6 +11,7 @@ import { createRenderer } from '../render/index.js';
 import type { Io } from '../render/types.js';
 import { completeRollbackRequest, type RollbackArgv } from '../request.js';
 import { Reported } from '../reported.js';
+import { withForceUnlock, whileLocked } from '../lock.js';
 import type { Connection } from '../../kube/connect.js';
 
 export async function runRollbackCommand(argv: RollbackArgv, io: Io): Promise<void> {
@@ -20,8 +21,9 @@ export async function runRollbackCommand(argv: RollbackArgv, io: Io): Promise<vo
   const { request: req, cli } = completeRollbackRequest(argv, () => (connection ??= connect(kube)).namespace);
   connection ??= connect(kube);
   const renderer = await createRenderer(cli.output, io);
-  try {
-    const prepared = await prepareRollback(req, connection.cluster);
+  const cluster = connection.cluster;
+  const rollback = async (signal: AbortSignal): Promise<void> => {
+    const prepared = await prepareRollback(req, cluster);
     const plan = prepared.plan;
     if (plan.keepTargetPv && !plan.alreadyRolledBack && !cli.yes) {
       const warning =
@@ -43,7 +45,13 @@ export async function runRollbackCommand(argv: RollbackArgv, io: Io): Promise<vo
       }
     }
     renderer.begin(UNDO_ITINERARY.map((s) => ({ id: s.id, title: s.title })));
-    await runRollback(req, { cluster: connection.cluster, emit: renderer.emit, signal: io.signal }, prepared);
+    await runRollback(req, { cluster, emit: renderer.emit, signal }, prepared);
+  };
+  try {
+    await whileLocked(
+      { cluster, req, cli, command: 'rollback', emit: renderer.emit, signal: io.signal },
+      rollback,
+    );
     await renderer.end();
   } catch (err) {
     await renderer.end(err);
@@ -55,7 +63,7 @@ export const rollbackCommand: CommandModule<object, RollbackArgv> = {
   command: 'rollback [claim]',
   describe: 'Undo a migration: the claim back on its original PV, owners and policies as they were',
   builder: (y: Argv) =>
-    withKubeFlags(y)
+    withForceUnlock(withKubeFlags(y))
       .positional('claim', { type: 'string', describe: 'Name of the PersistentVolumeClaim' })
       .option('timeout-bind', { type: 'string', describe: 'Max wait for the claim to bind (default 10m)' })
       .option('timeout-scale', { type: 'string', describe: 'Max wait for pods to stop (default 10m)' })
