@@ -8,6 +8,7 @@ import type { Emit } from './events.js';
 import { journalName } from './names.js';
 import { readJournalOrRefuse } from './runner.js';
 import { reclaimPolicyPatch } from './manifests.js';
+import { sourcePvProblem } from './trust.js';
 import type { CleanupRequest } from './types.js';
 
 export interface CleanupTarget {
@@ -56,6 +57,14 @@ export async function prepareCleanup(req: CleanupRequest, cluster: ClusterPort):
     );
   }
   const source = await cluster.getPv(j.original.sourcePv.name);
+  // The journal is only a ConfigMap: the PV must say itself that it is this claim's, this migration's.
+  const foreign = sourcePvProblem(source, j, req.namespace, true);
+  if (foreign) {
+    throw new PreflightError(
+      `${foreign}: the journal does not match the cluster (was it edited?), so cleanup deletes nothing`,
+      rerun,
+    );
+  }
   if (source && source.status?.phase === 'Bound') {
     throw new PreflightError(
       `source PV ${j.original.sourcePv.name} is Bound again to a claim; refusing to delete it`,

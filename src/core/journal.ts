@@ -30,15 +30,31 @@ export interface JournalV1 {
     /** The claim as it was, cleaned of server-owned fields; the source for re-creation and rollback. */
     pvc: Pvc;
     pvcUid: string;
-    sourcePv: { name: string; reclaimPolicy: string };
+    /**
+     * uid: the PV object's own uid, so cleanup and rollback can tell that the PV the journal names is
+     * the one this migration touched (a journal is a ConfigMap: anyone who can edit it could name
+     * another PV). Optional: journals written before it was recorded lack it.
+     */
+    sourcePv: { name: string; reclaimPolicy: string; uid?: string };
     /** Filled in when the target PV is bound, before its policy is changed. */
-    targetPv?: { name: string; reclaimPolicy: string };
+    targetPv?: { name: string; reclaimPolicy: string; uid?: string };
     owners: OwnerRecord[];
     /** Bare pods deleted with --delete-pods: they cannot be brought back, only reported. */
     deletedPods: string[];
   };
   names: { targetClaim: string; copyPod: string };
-  copy?: { totalBytes?: number; files?: number; verify: VerifyMode; verifiedAt: string };
+  copy?: {
+    totalBytes?: number;
+    files?: number;
+    verify: VerifyMode;
+    verifiedAt: string;
+    /** The source as it was when copied (see the copy script's fingerprint): a re-run checks it. */
+    sourceFingerprint?: string;
+    /** The run that made or re-checked the copy; another run must check it again before relying on it. */
+    runId?: string;
+  };
+  /** The claim re-created under the original name (recreate-claim): only that claim is ours. */
+  recreatedClaim?: { uid: string };
   steps: Record<string, StepRecord>;
   /** Written by `kubectl pvmove rollback` (added in the same schema version: optional). */
   rollback?: RollbackRecord;

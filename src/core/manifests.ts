@@ -7,6 +7,7 @@ import {
   LABEL_CLAIM,
   LABEL_MANAGED_BY,
   LABEL_MIGRATED_TO,
+  LABEL_KEPT_BY_ROLLBACK,
   LABEL_MIGRATION_ID,
   LABEL_ROLE,
   MANAGED_BY,
@@ -38,9 +39,21 @@ export interface TargetClaimInput {
   size: string;
 }
 
+/**
+ * The claim's VolumeAttributesClass, when the class stays the same. It names parameters of the old
+ * class's driver, so on a new class it is dropped (the plan warns). The target claim and the
+ * re-created claim must agree: the PV is provisioned with the target claim's, and the PV controller
+ * binds the re-created claim only to a PV with the same VolumeAttributesClass.
+ */
+export function keptVolumeAttributesClass(original: Pvc, storageClass: string): string | undefined {
+  const vac = original.spec?.volumeAttributesClassName;
+  return vac && original.spec?.storageClassName === storageClass ? vac : undefined;
+}
+
 /** The temporary claim the data is copied into: the source's access modes and volume mode. */
 export function buildTargetClaim(t: TargetClaimInput): Pvc {
   const claim = t.original.metadata.name ?? '';
+  const vac = keptVolumeAttributesClass(t.original, t.storageClass);
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
@@ -55,6 +68,7 @@ export function buildTargetClaim(t: TargetClaimInput): Pvc {
       volumeMode: t.original.spec?.volumeMode ?? 'Filesystem',
       storageClassName: t.storageClass,
       resources: { requests: { storage: t.size } },
+      ...(vac ? { volumeAttributesClassName: vac } : {}),
     },
   };
 }
@@ -95,7 +109,7 @@ export function buildRecreatedClaim(r: RecreatedClaimInput): Pvc {
     requests: { ...(spec.resources?.requests ?? {}), storage: r.size },
   };
   if (spec.resources?.limits) resources.limits = { ...spec.resources.limits };
-  const classChanged = spec.storageClassName !== r.storageClass;
+  const vac = keptVolumeAttributesClass(r.original, r.storageClass);
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
@@ -114,11 +128,24 @@ export function buildRecreatedClaim(r: RecreatedClaimInput): Pvc {
       storageClassName: r.storageClass,
       volumeName: r.targetPv,
       resources,
-      // A VolumeAttributesClass belongs to the old driver; keep it only when the class is the same.
-      ...(spec.volumeAttributesClassName && !classChanged
-        ? { volumeAttributesClassName: spec.volumeAttributesClassName }
-        : {}),
+      ...(vac ? { volumeAttributesClassName: vac } : {}),
     },
+  };
+}
+
+/** Retain, and the migration's label: the PV is this migration's, as the cluster itself says. */
+export function retainAndMarkPatch(migrationId: string): object {
+  return {
+    metadata: { labels: { [LABEL_MIGRATION_ID]: migrationId } },
+    spec: { persistentVolumeReclaimPolicy: 'Retain' },
+  };
+}
+
+/** A target PV a rollback keeps: Retain, labelled with the migration and as kept. */
+export function keptTargetPatch(migrationId: string): object {
+  return {
+    metadata: { labels: { [LABEL_MIGRATION_ID]: migrationId, [LABEL_KEPT_BY_ROLLBACK]: 'true' } },
+    spec: { persistentVolumeReclaimPolicy: 'Retain' },
   };
 }
 

@@ -11,6 +11,7 @@ export async function observe(
   claimName: string,
   names: MigrationNames,
   journal: Journal | undefined,
+  runId?: string,
 ): Promise<Observed> {
   const [claim, targetClaim, copyPod, pods] = await Promise.all([
     cluster.getPvc(namespace, claimName),
@@ -36,5 +37,6 @@ export async function observe(
     copyPod,
     podsUsingClaim: podsUsingClaim(pods, claimName, names.copyPod),
     owners,
+    ...(runId ? { runId } : {}),
   };
 }

@@ -2,7 +2,8 @@
 // the journal (invariant 3), never from the journal alone.
 import type { Journal } from './journal.js';
 import type { OwnerState, Pod, Pv, Pvc } from './types.js';
-import { ANNOTATION_COPIED } from './defaults.js';
+import { deletesClaimsOnScaleDown, retentionToRestore } from './owners.js';
+import { ANNOTATION_COPIED, ANNOTATION_MIGRATION } from './defaults.js';
 
 export interface Observed {
   journal?: Journal;
@@ -16,10 +17,25 @@ export interface Observed {
   podsUsingClaim: Pod[];
   /** Current state of every owner recorded in the journal. */
   owners: OwnerState[];
+  /** This run of the command (a copy made or checked by another run is checked again). */
+  runId?: string;
 }
 
 export function targetPvName(o: Observed): string | undefined {
   return o.journal?.original.targetPv?.name ?? o.targetClaim?.spec?.volumeName ?? o.targetPv?.metadata.name;
+}
+
+/**
+ * The claim under the original name is the one this migration re-created: it carries the migration's
+ * annotation, and its uid is the recorded one once recorded. A claim of that name that someone else
+ * created (a StatefulSet scaling up from its template binds the pre-bound PV whatever its class) is
+ * never taken for ours, even when it is bound to the target PV.
+ */
+export function isRecreatedClaim(o: Observed): boolean {
+  const j = o.journal;
+  if (!j || !o.claim) return false;
+  if (o.claim.metadata.annotations?.[ANNOTATION_MIGRATION] !== j.migrationId) return false;
+  return j.recreatedClaim === undefined || j.recreatedClaim.uid === o.claim.metadata.uid;
 }
 
 /** The claim under its original name, bound to the target PV: the swap is complete. */
@@ -27,6 +43,7 @@ export function finalClaimBound(o: Observed): boolean {
   const pv = targetPvName(o);
   return (
     pv !== undefined &&
+    isRecreatedClaim(o) &&
     o.claim?.spec?.volumeName === pv &&
     o.claim.status?.phase === 'Bound' &&
     o.claim.metadata.deletionTimestamp === undefined
@@ -39,16 +56,29 @@ export function originalClaimExists(o: Observed): boolean {
   return o.claim !== undefined && uid !== undefined && o.claim.metadata.uid === uid;
 }
 
+/** The target PV was marked verified by a copy of this migration (by this run or an earlier one). */
 export function isCopied(o: Observed): boolean {
   const id = o.journal?.migrationId;
   return id !== undefined && o.targetPv?.metadata.annotations?.[ANNOTATION_COPIED] === id;
+}
+
+/**
+ * The copy can be relied on now: made or checked again by this run, which has watched the source
+ * since; or the original claim is gone or going (nothing can mount the source any more). A copy an
+ * earlier run made is not enough: the application may have been scaled up and written in between.
+ */
+export function copyStands(o: Observed): boolean {
+  if (!isCopied(o)) return false;
+  if (o.runId !== undefined && o.journal?.copy?.runId === o.runId) return true;
+  return !originalClaimExists(o) || o.claim?.metadata.deletionTimestamp !== undefined;
 }
 
 export function ownersStopped(o: Observed): boolean {
   return o.owners.every((s) => {
     if (!s.exists) return true;
     if (s.kind === 'CronJob' || s.kind === 'Job') return s.suspend === true;
-    return s.replicas === 0;
+    // At 0 replicas with whenScaled: Delete, the claim is (being) deleted: not a safe stop.
+    return s.replicas === 0 && !deletesClaimsOnScaleDown(s);
   });
 }
 
@@ -58,6 +88,10 @@ export function ownersRestored(o: Observed): boolean {
     const s = o.owners.find((x) => x.kind === r.kind && x.name === r.name);
     if (!s || !s.exists) return true; // deleted by someone else: nothing to restore
     if (r.kind === 'CronJob' || r.kind === 'Job') return s.suspend === (r.suspend ?? false);
-    return s.replicas === r.replicas && (s.readyReplicas ?? 0) >= (r.replicas ?? 0);
+    return (
+      s.replicas === r.replicas &&
+      (s.readyReplicas ?? 0) >= (r.replicas ?? 0) &&
+      retentionToRestore(r, s) === undefined
+    );
   });
 }

@@ -11,6 +11,10 @@ export interface CopyLogState {
   copyDone: boolean;
   verifyOk?: string;
   error?: string;
+  /** sha256 over the source's entries (change time, type, size, inode, path) before copying. */
+  fingerprint?: string;
+  /** When an earlier run's copy was checked: whether it stands or is made again, and why. */
+  earlierCopy?: { verdict: 'unchanged' | 'source-changed' | 'target-differs'; detail: string };
   /** The last lines tar printed on its own (errors such as "Cannot open: Permission denied"). */
   tarMessages: string[];
 }
@@ -54,6 +58,12 @@ export function readCopyLog(state: CopyLogState, log: string): CopyLogState {
       s.usedBytes = num(f.used_bytes);
       s.archiveRecords = num(f.archive_records);
       s.checkpointRecords = num(f.checkpoint_records);
+    } else if (body.startsWith('fingerprint=')) {
+      s.fingerprint = fields(body).fingerprint;
+    } else if (body.startsWith('earlier-copy ')) {
+      const [verdict = '', ...detail] = body.slice('earlier-copy '.length).split(' ');
+      if (verdict === 'unchanged' || verdict === 'source-changed' || verdict === 'target-differs')
+        s.earlierCopy = { verdict, detail: detail.join(' ') };
     } else if (body === 'copy done' || body.startsWith('copy done ')) {
       s.copyDone = true;
     } else if (body.startsWith('verify ok') || body.startsWith('verify skipped')) {

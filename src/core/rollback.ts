@@ -19,6 +19,7 @@ import { journalName, namesFor, type MigrationNames } from './names.js';
 import { observe } from './observe.js';
 import { targetPvName, type Observed } from './observed.js';
 import { readJournalOrRefuse } from './runner.js';
+import { volumesProblem } from './trust.js';
 import type { Commands } from './commands.js';
 import type { Timeouts } from './types.js';
 import { UNDO_ITINERARY, type UndoContext, type UndoStep } from './undo-steps.js';
@@ -50,13 +51,28 @@ export interface PreparedRollback {
   plan: RollbackPlan;
 }
 
-/** Steps from scale-up on ran the application on the target PV: it may hold newer data. */
-const AFTER_MOVE = ['scale-up', 'finish'];
+/**
+ * From the pre-bind on, a claim of the original name can bind the target PV (ours once re-created,
+ * or one a StatefulSet made meanwhile), and pods may have written to it, whatever the journal says
+ * about the owners (a person or GitOps may scale them up by hand). Its data is then never deleted
+ * automatically.
+ */
+export const TARGET_MAY_HOLD_WRITES_FROM = [
+  'prebind-target-pv',
+  'recreate-claim',
+  'restore-reclaim-policy',
+  'scale-up',
+  'finish',
+];
 
 /** Decided once, when the rollback starts, and recorded: later observations cannot tell any more. */
 export function decideKeepTarget(j: Journal): boolean {
   if (j.rollback) return j.rollback.keepTargetPv;
-  return j.phase === 'finished' || AFTER_MOVE.some((s) => j.steps[s] !== undefined);
+  return (
+    j.phase === 'finished' ||
+    j.recreatedClaim !== undefined ||
+    TARGET_MAY_HOLD_WRITES_FROM.some((s) => j.steps[s] !== undefined)
+  );
 }
 
 /** Pure: which undo steps are still to do, from the journal and what is observed. */
@@ -85,6 +101,8 @@ export async function prepareRollback(req: RollbackRequest, cluster: ClusterPort
   }
   const names = namesFor(req.claim, stored.journal.migrationId);
   const observed = await observe(cluster, req.namespace, req.claim, names, stored.journal);
+  const foreign = volumesProblem(observed, stored.journal, req.namespace, names);
+  if (foreign) throw new PreflightError(foreign, req.commands.rollback);
   return { stored, names, observed, plan: planRollback({ ...observed, journal: stored.journal }) };
 }
 
@@ -202,7 +220,7 @@ export async function runRollback(
   const target = j.original.targetPv?.name;
   const kept =
     keep && target
-      ? ` The target PV ${target} is kept (Retain, Released) with what was written after the move; delete it when you no longer need that.`
+      ? ` The target PV ${target} is kept (Retain, Released) with whatever was written to it after the move; once you no longer need that, delete it with \`kubectl delete pv ${target}\`.`
       : '';
   emit({
     type: 'result',

@@ -22,8 +22,9 @@ import { journalName, namesFor, newMigrationId, type MigrationNames } from './na
 import { observe } from './observe.js';
 import { targetPvName, type Observed } from './observed.js';
 import { planMigration, type Plan } from './plan.js';
-import { evaluatePreflight, type PreflightResult } from './preflight.js';
+import { evaluatePreflight, nothingToDo, type NothingToDo, type PreflightResult } from './preflight.js';
 import { compareQuantities } from './quantity.js';
+import { journalIdentityProblem, volumesProblem } from './trust.js';
 import type { Step, StepContext } from './step.js';
 import { gatherPreflightFacts } from './steps/preflight.js';
 import type { MigrationRequest } from './types.js';
@@ -50,6 +51,8 @@ export interface Prepared {
   plan: Plan;
   /** A journal of a rolled-back migration of this claim: replaced when the new one is recorded. */
   rolledBack?: StoredJournal;
+  /** Set when the claim already has the class and size asked for: nothing to run. */
+  nothingToDo?: NothingToDo;
 }
 
 export async function readJournalOrRefuse(
@@ -58,14 +61,18 @@ export async function readJournalOrRefuse(
   claim: string,
   next: string,
 ): Promise<StoredJournal | undefined> {
+  let stored: StoredJournal | undefined;
   try {
-    return await cluster.readJournal(namespace, journalName(claim));
+    stored = await cluster.readJournal(namespace, journalName(claim));
   } catch (err) {
     if (err instanceof JournalFormatError) {
       throw new UsageError(`ConfigMap ${journalName(claim)} in ${namespace}: ${err.message}`, next);
     }
     throw err;
   }
+  const wrong = stored && journalIdentityProblem(stored.journal, namespace, claim);
+  if (wrong) throw new UsageError(`${wrong}; nothing was changed`, next);
+  return stored;
 }
 
 /**
@@ -121,8 +128,11 @@ export async function prepareMigration(req: MigrationRequest, deps: RunnerDeps):
   const migrationId = stored?.journal.migrationId ?? (deps.newId ?? newMigrationId)();
   const names = namesFor(req.claim, migrationId);
   const observed = await observe(deps.cluster, req.namespace, req.claim, names, stored?.journal);
+  const foreign = stored && volumesProblem(observed, stored.journal, req.namespace, names);
+  if (foreign) throw new PreflightError(foreign, req.commands.resume);
+  const nothing = stored ? undefined : nothingToDo(req, observed.claim);
   let preflight: PreflightResult | undefined;
-  if (!stored) {
+  if (!stored && !nothing) {
     preflight = evaluatePreflight(req, await gatherPreflightFacts(req, deps.cluster));
     const forOwners = await deps.cluster.missingPermissions(
       ownerPermissions(req.namespace, preflight.owners),
@@ -153,7 +163,7 @@ export async function prepareMigration(req: MigrationRequest, deps: RunnerDeps):
   });
   // Warnings belong in the plan the user confirms, not only in the run's output.
   if (preflight) plan.notes.unshift(...preflight.warnings.map((w) => `Warning: ${w}.`));
-  return { names, stored, observed, preflight, plan, rolledBack };
+  return { names, stored, observed, preflight, plan, rolledBack, nothingToDo: nothing };
 }
 
 function toFailure(err: unknown, step: Step, req: MigrationRequest, signal: AbortSignal): PvmoveError {
@@ -176,6 +186,8 @@ export async function runMigration(
   let preflight = prepared.preflight;
   const ns = req.namespace;
   const runStart = Date.now();
+  // What this run made or checked itself (the copy) is told apart from what an earlier run left.
+  const runId = newMigrationId();
 
   const updateJournal = async (mutate: (j: Journal) => Journal): Promise<Journal> => {
     if (!stored) throw new StepProblem('the journal does not exist yet');
@@ -198,7 +210,7 @@ export async function runMigration(
         stored ? req.commands.rollback : undefined,
       );
     }
-    const observed = await observe(cluster, ns, req.claim, names, stored?.journal);
+    const observed = await observe(cluster, ns, req.claim, names, stored?.journal, runId);
     if (step.isDone(observed)) {
       emit({ type: 'step', step: step.id, title: step.title, status: 'skipped', message: 'already done' });
       if (stored && stored.journal.steps[step.id]?.status !== 'done') {
@@ -234,12 +246,12 @@ export async function runMigration(
           );
           return stored.journal;
         },
-        observe: () => observe(cluster, ns, req.claim, names, stored?.journal),
+        observe: () => observe(cluster, ns, req.claim, names, stored?.journal, runId),
       };
       await step.run(ctx);
       preflight = ctx.preflight ?? preflight;
       if (!step.checkOnly) {
-        const after = await observe(cluster, ns, req.claim, names, stored?.journal);
+        const after = await observe(cluster, ns, req.claim, names, stored?.journal, runId);
         if (!step.isDone(after)) {
           if (signal.aborted)
             throw new InterruptedError(`during step ${step.id}`, req.commands.resume, req.commands.rollback);
@@ -260,7 +272,7 @@ export async function runMigration(
     });
   }
 
-  const final = await observe(cluster, ns, req.claim, names, stored?.journal);
+  const final = await observe(cluster, ns, req.claim, names, stored?.journal, runId);
   const j = stored?.journal;
   const target = targetPvName(final) ?? '?';
   emit({

@@ -8,9 +8,16 @@ import { StepProblem } from './errors.js';
 import type { ClusterPort } from './cluster.js';
 import type { Emit } from './events.js';
 import type { Journal } from './journal.js';
-import { buildRestoredClaim, prebindPatch, reclaimPolicyPatch, releasedClaimRef } from './manifests.js';
+import {
+  buildRestoredClaim,
+  keptTargetPatch,
+  prebindPatch,
+  reclaimPolicyPatch,
+  releasedClaimRef,
+} from './manifests.js';
 import type { MigrationNames } from './names.js';
 import {
+  isRecreatedClaim,
   originalClaimExists,
   ownersRestored,
   ownersStopped,
@@ -18,8 +25,9 @@ import {
   type Observed,
 } from './observed.js';
 import { ownerLabel, podsUsingClaim } from './owners.js';
+import { restoreOwner } from './steps/scale.js';
 import type { OwnerRecord, Pv, Timeouts } from './types.js';
-import { LABEL_MIGRATED_TO, LABEL_MIGRATION_ID } from './defaults.js';
+import { LABEL_KEPT_BY_ROLLBACK, LABEL_MIGRATED_TO, LABEL_MIGRATION_ID } from './defaults.js';
 
 export type UndoStepId =
   | 'undo-stop-owners'
@@ -59,11 +67,15 @@ export interface UndoStep {
 const policyOf = (pv: Pv | undefined): string | undefined => pv?.spec?.persistentVolumeReclaimPolicy;
 const isSuspendable = (o: OwnerRecord): boolean => o.kind === 'Job' || o.kind === 'CronJob';
 
-/** The claim under the original name is the new one, on the target PV (the swap happened, fully or partly). */
+/** The claim under the original name is the one we re-created on the target PV (the swap happened, fully or partly). */
 export function finalClaimPresent(o: Observed): boolean {
   const pv = targetPvName(o);
   return (
-    o.claim !== undefined && !originalClaimExists(o) && pv !== undefined && o.claim.spec?.volumeName === pv
+    o.claim !== undefined &&
+    !originalClaimExists(o) &&
+    isRecreatedClaim(o) &&
+    pv !== undefined &&
+    o.claim.spec?.volumeName === pv
   );
 }
 
@@ -78,17 +90,23 @@ export function claimOnSource(o: Observed): boolean {
   );
 }
 
-/** A claim under the original name that is none of ours: someone re-created it. */
+/**
+ * A claim under the original name that is none of ours: not the original, not the one re-created
+ * on the target PV, not the one restored on the source PV. Someone made it (a StatefulSet scaling
+ * up binds the pre-bound target PV whatever its class): it is neither deleted nor unbound by us.
+ */
 export function nameTakenByOther(o: Observed): boolean {
-  if (!o.claim || originalClaimExists(o)) return false;
-  const vol = o.claim.spec?.volumeName;
-  return vol !== targetPvName(o) && vol !== o.journal?.original.sourcePv.name;
+  if (!o.claim || originalClaimExists(o) || isRecreatedClaim(o)) return false;
+  return o.claim.spec?.volumeName !== o.journal?.original.sourcePv.name;
 }
 
 function nameTakenProblem(o: Observed): StepProblem {
+  const name = o.claim?.metadata.name ?? '?';
+  const ns = o.claim?.metadata.namespace ?? o.journal?.claim.namespace ?? '?';
   return new StepProblem(
-    `claim ${o.claim?.metadata.name ?? '?'} was re-created by someone else (uid ${o.claim?.metadata.uid ?? '?'}, volume ${o.claim?.spec?.volumeName ?? 'none'}); ` +
-      `the source PV ${o.journal?.original.sourcePv.name ?? '?'} keeps the original data with reclaim policy Retain: stop what re-creates the claim, delete it`,
+    `claim ${name} was created by someone else, not by kubectl-pvmove (uid ${o.claim?.metadata.uid ?? '?'}, volume ${o.claim?.spec?.volumeName ?? 'none'}), so it is left alone; ` +
+      `the source PV ${o.journal?.original.sourcePv.name ?? '?'} keeps the original data with reclaim policy Retain: scale what creates the claim to 0, ` +
+      `delete it with \`kubectl delete pvc ${name} -n ${ns}\`, then continue`,
   );
 }
 
@@ -140,10 +158,14 @@ export const undoDeleteCopyPod: UndoStep = {
 export const undoRetainTargetPv: UndoStep = {
   id: 'undo-retain-target-pv',
   title: 'Keep the target PV (it may hold writes made after the move): reclaim policy Retain',
-  isDone: (o, keep) => !keep || o.targetPv === undefined || policyOf(o.targetPv) === 'Retain',
+  isDone: (o, keep) =>
+    !keep ||
+    o.targetPv === undefined ||
+    (policyOf(o.targetPv) === 'Retain' && o.targetPv.metadata.labels?.[LABEL_KEPT_BY_ROLLBACK] === 'true'),
   async run(ctx) {
     const pv = targetPvName(ctx.observed);
-    if (pv) await ctx.cluster.patchPv(pv, reclaimPolicyPatch('Retain'));
+    // Labelled so `kubectl get pv -l pvmove.kubectl.io/kept-by-rollback=true` finds what to review.
+    if (pv) await ctx.cluster.patchPv(pv, keptTargetPatch(ctx.journal.migrationId));
   },
 };
 
@@ -193,6 +215,8 @@ export const undoReleaseTargetPv: UndoStep = {
     if (!pv || !name) return;
     if (finalClaimPresent(o))
       throw new StepProblem(`claim ${ctx.claim} is still bound to the target PV ${name}`);
+    // Unbinding it would take the volume from under a claim we did not create.
+    if (nameTakenByOther(o)) throw nameTakenProblem(o);
     const keep = ctx.journal.rollback?.keepTargetPv ?? false;
     const policy = wantedTargetPolicy(o, keep) ?? 'Retain';
     const ref = pv.spec?.claimRef;
@@ -207,7 +231,7 @@ export const undoReleaseTargetPv: UndoStep = {
       ctx.emit({
         type: 'warning',
         step: 'undo-release-target-pv',
-        message: `target PV ${name} is kept (Retain, Released): it holds what was written after the move; delete it yourself once you do not need that`,
+        message: `target PV ${name} is kept (Retain, Released): it may hold what was written after the move; delete it with \`kubectl delete pv ${name}\` once you do not need that`,
       });
     }
   },
@@ -291,8 +315,8 @@ export const undoRestoreOwners: UndoStep = {
         });
         continue;
       }
-      if (isSuspendable(owner)) await ctx.cluster.setSuspend(ctx.namespace, owner, owner.suspend ?? false);
-      else await ctx.cluster.scaleOwner(ctx.namespace, owner, owner.replicas ?? 0);
+      // Replicas or suspend flag, and a StatefulSet's claim retention policy after its replicas.
+      await restoreOwner(ctx.cluster, ctx.namespace, owner, state);
     }
     await ctx.cluster.waitFor(
       'owners to be ready',

@@ -1,7 +1,7 @@
 // The copy pod's manifest: pure, so the plan (--dry-run) shows exactly what is created and tests
 // check it. No @kubernetes/client-node import here; the core's plan uses it.
 import type { CopyOptions, Labels, NodeSelector, Pod, VerifyMode } from '../core/types.js';
-import { copyScript } from './copy-script.js';
+import { copyScript, EXPECT_FINGERPRINT_ENV } from './copy-script.js';
 import { shortHash } from '../core/names.js';
 
 export const COPY_CONTAINER = 'copy';
@@ -36,6 +36,8 @@ export interface CopyPodSpec {
   sourceNodeAffinity?: NodeSelector;
   copy: CopyOptions;
   verify: VerifyMode;
+  /** The source fingerprint an earlier run's copy recorded: the pod checks it before copying again. */
+  expectFingerprint?: string;
 }
 
 export function buildCopyPod(s: CopyPodSpec): Pod {
@@ -53,6 +55,9 @@ export function buildCopyPod(s: CopyPodSpec): Pod {
         image: s.copy.image,
         imagePullPolicy: s.copy.imagePullPolicy,
         command: ['bash', '-c', copyScript(s.verify)],
+        ...(s.expectFingerprint
+          ? { env: [{ name: EXPECT_FINGERPRINT_ENV, value: s.expectFingerprint }] }
+          : {}),
         securityContext: { runAsUser: 0, runAsGroup: 0, allowPrivilegeEscalation: false },
         volumeMounts: [
           { name: 'src', mountPath: '/src', readOnly: true },

@@ -21,7 +21,21 @@ const jWithTarget = (over = {}) =>
     original: { ...journal().original, targetPv: { name: 'pv-target', reclaimPolicy: 'Delete' } },
   });
 const finalClaim = () =>
-  pvc({ metadata: { name: 'data', namespace: 'shop', uid: 'uid-new' }, spec: { volumeName: 'pv-target' } });
+  pvc({
+    metadata: {
+      name: 'data',
+      namespace: 'shop',
+      uid: 'uid-new',
+      annotations: { 'pvmove.kubectl.io/migration-id': 'mabc1234' },
+    },
+    spec: { volumeName: 'pv-target' },
+  });
+/** The same name, bound to the target PV, but made by someone else (a StatefulSet's template). */
+const foreignClaim = () =>
+  pvc({
+    metadata: { name: 'data', namespace: 'shop', uid: 'uid-sts' },
+    spec: { volumeName: 'pv-target', storageClassName: 'standard' },
+  });
 
 describe('itinerary', () => {
   it('lists the steps in order with stable ids', () => {
@@ -59,7 +73,10 @@ describe('itinerary', () => {
       podsUsingClaim: [pod('web-1', 'data')],
       owners: [{ kind: 'Deployment', name: 'web', exists: true, replicas: 2, readyReplicas: 2 }],
     });
-    o.sourcePv!.metadata.labels = { 'pvmove.kubectl.io/migrated-to': 'pv-target' };
+    o.sourcePv!.metadata.labels = {
+      'pvmove.kubectl.io/migrated-to': 'pv-target',
+      'pvmove.kubectl.io/migration-id': 'mabc1234',
+    };
     expect(ITINERARY.filter((s) => !s.isDone(o)).map((s) => s.id)).to.deep.equal([]);
   });
 });
@@ -155,6 +172,19 @@ describe('postconditions', () => {
     expect(s.isDone(observed({ journal: jWithTarget(), targetPv: copiedTarget() }))).to.equal(true);
   });
 
+  it('copy made by an earlier run is not done while the source claim exists, until this run checks it', () => {
+    const s = step('copy');
+    const copied = (runId: string) => jWithTarget({ copy: { verify: 'count', verifiedAt: 't', runId } });
+    const o = (runId: string) =>
+      observed({ journal: copied('run-1'), targetPv: copiedTarget(), claim: pvc(), runId });
+    expect(s.isDone(o('run-2'))).to.equal(false); // the app may have written in between
+    expect(s.isDone(o('run-1'))).to.equal(true); // made (or checked) by this very run
+    // Once the original claim is gone nothing can write to the source any more.
+    expect(
+      s.isDone(observed({ journal: copied('run-1'), targetPv: copiedTarget(), runId: 'run-2' })),
+    ).to.equal(true);
+  });
+
   it('release-claims needs the copy pod and both claims gone', () => {
     const s = step('release-claims');
     const j = jWithTarget();
@@ -172,7 +202,10 @@ describe('postconditions', () => {
     const j = jWithTarget();
     const ref = (name: string) => copiedTarget({ claimRef: { namespace: 'shop', name, uid: 'tmp-uid' } });
     expect(s.isDone(observed({ journal: j, targetPv: ref('data-pvmove-mabc1234') }))).to.equal(false);
-    expect(s.isDone(observed({ journal: j, targetPv: ref('data') }))).to.equal(true);
+    // Still bound (uid) to a claim of that name that is not ours: not pre-bound for ours.
+    expect(s.isDone(observed({ journal: j, targetPv: ref('data') }))).to.equal(false);
+    const prebound = copiedTarget({ claimRef: { namespace: 'shop', name: 'data' } });
+    expect(s.isDone(observed({ journal: j, targetPv: prebound }))).to.equal(true);
     expect(s.isDone(observed({ journal: j }))).to.equal(false);
   });
 
@@ -189,6 +222,11 @@ describe('postconditions', () => {
       ),
     ).to.equal(false);
     expect(s.isDone(observed({ journal: j, claim: finalClaim() }))).to.equal(true);
+    // A claim someone else made under the name, bound to the pre-bound target PV, is never adopted.
+    expect(s.isDone(observed({ journal: j, claim: foreignClaim() }))).to.equal(false);
+    // Nor one carrying our annotation but not the uid recorded when we created ours.
+    const recorded = jWithTarget({ recreatedClaim: { uid: 'uid-other' } });
+    expect(s.isDone(observed({ journal: recorded, claim: finalClaim() }))).to.equal(false);
   });
 
   it("restore-reclaim-policy needs the source's original policy on the target", () => {

@@ -4,7 +4,7 @@
 // (invariants 7 and 8).
 import { describe, StepProblem, TimeoutProblem } from '../errors.js';
 import { copiedPatch } from '../manifests.js';
-import { isCopied, targetPvName } from '../observed.js';
+import { copyStands, isCopied, targetPvName } from '../observed.js';
 import { podsUsingClaim } from '../owners.js';
 import {
   emptyCopyLog,
@@ -17,7 +17,9 @@ import { formatBytes } from '../quantity.js';
 import { needJournal, type Step, type StepContext } from '../step.js';
 import { copyPodFor, replaceStaleCopyPod } from './target.js';
 import { copyPodHint } from './reclaim.js';
+import { placementConflict } from '../placement.js';
 import type { Pod } from '../types.js';
+import type { InfoEvent } from '../events.js';
 
 /** Polls start fast, so a short copy is not followed by seconds of idle waiting, and back off to 2s. */
 const POLL_FIRST_MS = 200;
@@ -90,25 +92,68 @@ async function readLogs(ctx: StepContext, state: CopyLogState): Promise<CopyLogS
   return s;
 }
 
+async function deleteOldCopyPod(ctx: StepContext): Promise<void> {
+  const ns = ctx.req.namespace;
+  const name = ctx.names.copyPod;
+  await ctx.cluster.deletePod(ns, name);
+  await ctx.cluster.waitFor(`old copy pod ${name} to be deleted`, ctx.req.timeouts.deleteMs, async () =>
+    (await ctx.cluster.getPod(ns, name)) ? undefined : true,
+  );
+}
+
+/** What the copy pod says about a copy an earlier run made, as an event. */
+function earlierCopyEvent(ctx: StepContext, e: NonNullable<CopyLogState['earlierCopy']>): InfoEvent {
+  const claim = ctx.req.claim;
+  if (e.verdict === 'unchanged') {
+    return {
+      type: 'info',
+      step: 'copy',
+      message: `the copy an earlier run made still matches claim ${claim} (the source is unchanged since and the target verifies): not copied again`,
+    };
+  }
+  const why =
+    e.verdict === 'source-changed'
+      ? `claim ${claim} changed after an earlier run copied it (something used it in between)`
+      : `the target no longer matches the copy an earlier run made (${e.detail})`;
+  return {
+    type: 'warning',
+    step: 'copy',
+    message: `${why}: the target is cleared and the data copied again`,
+  };
+}
+
 export const copy: Step = {
   id: 'copy',
   title: 'Copy the data with tar and verify it',
-  isDone: (o) => isCopied(o),
-  whyNotDone: () => 'the target PV is not marked as copied',
+  isDone: (o) => copyStands(o),
+  whyNotDone: (o) =>
+    isCopied(o)
+      ? 'the copy was made by an earlier run and not checked again by this one'
+      : 'the target PV is not marked as copied',
   async run(ctx) {
     const j = needJournal(ctx);
     const ns = ctx.req.namespace;
     const name = ctx.names.copyPod;
-    let exists = ctx.observed.copyPod !== undefined;
-    // A pod that failed in an earlier run is replaced: the failure was reported then.
-    if (ctx.observed.copyPod?.status?.phase === 'Failed' && ctx.previous?.status === 'failed') {
-      await ctx.cluster.deletePod(ns, name);
-      await ctx.cluster.waitFor(`old copy pod ${name} to be deleted`, ctx.req.timeouts.deleteMs, async () =>
-        (await ctx.cluster.getPod(ns, name)) ? undefined : true,
-      );
-      exists = false;
+    const old = ctx.observed.copyPod;
+    // The source as an earlier copy saw it: a new copy pod checks it before copying again.
+    let expect = j.copy?.sourceFingerprint;
+    let follow = old !== undefined;
+    if (old?.status?.phase === 'Succeeded') {
+      // It finished while no run was watching the claim: the application may have written since.
+      // Its copy is only kept if the source is still exactly what it copied.
+      expect ??= readCopyLog(
+        emptyCopyLog(),
+        await ctx.cluster.readPodLog(ns, name, { limitBytes: 64 * 1024 }).catch(() => ''),
+      ).fingerprint;
+      await deleteOldCopyPod(ctx);
+      follow = false;
+    } else if (old?.status?.phase === 'Failed' && ctx.previous?.status === 'failed') {
+      // A pod that failed in an earlier run is replaced: the failure was reported then.
+      await deleteOldCopyPod(ctx);
+      follow = false;
     }
-    if (!exists) await ctx.cluster.createPod(copyPodFor(ctx, j, ctx.observed.sourcePv));
+    // A pod still running is followed: its script compares the source before and after copying.
+    if (!follow) await ctx.cluster.createPod(copyPodFor(ctx, j, ctx.observed.sourcePv, expect));
     else await replaceStaleCopyPod(ctx, j);
 
     const started = Date.now();
@@ -133,6 +178,8 @@ export const copy: Step = {
       }
 
       if (phase === 'Pending') {
+        const conflict = placementConflict(current, ctx.observed.targetPv, ctx.observed.sourcePv);
+        if (conflict) throw new StepProblem(conflict);
         if (Date.now() - started > ctx.req.timeouts.startMs) {
           throw new TimeoutProblem(
             `copy pod ${name} to start`,
@@ -142,7 +189,9 @@ export const copy: Step = {
         }
       } else {
         running ??= Date.now();
+        const before = state.earlierCopy;
         state = await readLogs(ctx, state);
+        if (state.earlierCopy && !before) ctx.emit(earlierCopyEvent(ctx, state.earlierCopy));
         const figures = progressFigures(state, samples);
         if (figures) {
           samples = [...samples, { atMs: Date.now(), bytesDone: figures.bytesDone }].filter(
@@ -211,10 +260,13 @@ export const copy: Step = {
     await ctx.updateJournal((cur) => ({
       ...cur,
       copy: {
-        totalBytes: state.totalBytes,
-        files: state.files,
+        // A copy found unchanged is not measured again: its figures stand.
+        totalBytes: state.totalBytes ?? cur.copy?.totalBytes,
+        files: state.files ?? cur.copy?.files,
         verify: cur.request.verify,
         verifiedAt: ctx.now().toISOString(),
+        ...(state.fingerprint ? { sourceFingerprint: state.fingerprint } : {}),
+        ...(ctx.observed.runId ? { runId: ctx.observed.runId } : {}),
       },
     }));
     await ctx.cluster.patchPv(pv, copiedPatch(j.migrationId));

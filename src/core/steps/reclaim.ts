@@ -1,7 +1,8 @@
 // Steps 3, 6 and 11: reclaim policies. Invariant 1: whatever holds the complete data is Retain
 // (or bound to a live claim) at every instant.
 import { StepProblem } from '../errors.js';
-import { reclaimPolicyPatch } from '../manifests.js';
+import { reclaimPolicyPatch, retainAndMarkPatch } from '../manifests.js';
+import { LABEL_MIGRATION_ID } from '../defaults.js';
 import { finalClaimBound, targetPvName } from '../observed.js';
 import { needJournal, type Step } from '../step.js';
 import type { Pod } from '../types.js';
@@ -15,12 +16,16 @@ const policyOf = (
 export const retainSourcePv: Step = {
   id: 'retain-source-pv',
   title: "Set the source PV's reclaim policy to Retain",
-  isDone: (o) => policyOf(o.sourcePv) === 'Retain',
+  // The label marks the PV as this migration's on the cluster itself, where a journal edit cannot
+  // reach: cleanup and rollback check it before they touch the PV.
+  isDone: (o) =>
+    policyOf(o.sourcePv) === 'Retain' &&
+    o.sourcePv?.metadata.labels?.[LABEL_MIGRATION_ID] === o.journal?.migrationId,
   whyNotDone: (o) => `source PV policy is ${policyOf(o.sourcePv) ?? 'unknown (PV not found)'}`,
   async run(ctx) {
     const j = needJournal(ctx);
     if (!ctx.observed.sourcePv) throw new StepProblem(`source PV ${j.original.sourcePv.name} not found`);
-    await ctx.cluster.patchPv(j.original.sourcePv.name, reclaimPolicyPatch('Retain'));
+    await ctx.cluster.patchPv(j.original.sourcePv.name, retainAndMarkPatch(j.migrationId));
   },
 };
 
@@ -67,11 +72,17 @@ export const retainTargetPv: Step = {
         ...cur,
         original: {
           ...cur.original,
-          targetPv: cur.original.targetPv ?? { name: pvName, reclaimPolicy: policyOf(pv) ?? 'Delete' },
+          targetPv: cur.original.targetPv ?? {
+            name: pvName,
+            reclaimPolicy: policyOf(pv) ?? 'Delete',
+            ...(pv.metadata.uid ? { uid: pv.metadata.uid } : {}),
+          },
         },
       }));
     }
-    if (policyOf(pv) !== 'Retain') await ctx.cluster.patchPv(pvName, reclaimPolicyPatch('Retain'));
+    const marked = pv.metadata.labels?.[LABEL_MIGRATION_ID] === needJournal(ctx).migrationId;
+    if (policyOf(pv) !== 'Retain' || !marked)
+      await ctx.cluster.patchPv(pvName, retainAndMarkPatch(needJournal(ctx).migrationId));
   },
 };
 

@@ -17,10 +17,16 @@ export const recordJournal: Step = {
     for (const owner of pf.owners) {
       const s = await ctx.cluster.getOwnerState(ctx.req.namespace, owner);
       if (!s.exists) continue;
+      const retention = s.pvcRetentionWhenScaled;
       owners.push(
         s.kind === 'Job' || s.kind === 'CronJob'
           ? { kind: s.kind, name: s.name, suspend: s.suspend ?? false }
-          : { kind: s.kind, name: s.name, replicas: s.replicas ?? 0 },
+          : {
+              kind: s.kind,
+              name: s.name,
+              replicas: s.replicas ?? 0,
+              ...(retention !== undefined ? { pvcRetentionWhenScaled: retention } : {}),
+            },
       );
     }
     const now = ctx.now().toISOString();
@@ -37,6 +43,7 @@ export const recordJournal: Step = {
         sourcePv: {
           name: pv.metadata.name ?? '',
           reclaimPolicy: pv.spec?.persistentVolumeReclaimPolicy ?? 'Delete',
+          ...(pv.metadata.uid ? { uid: pv.metadata.uid } : {}),
         },
         owners,
         deletedPods: ctx.req.deletePods ? [...pf.barePods] : [],

@@ -14,8 +14,10 @@ export function copyPodFor(
   ctx: Pick<StepContext, 'req' | 'names'>,
   j: Pick<Journal, 'migrationId' | 'request'>,
   sourcePv: Pv | undefined,
+  expectFingerprint?: string,
 ): Pod {
   return buildCopyPod({
+    expectFingerprint,
     name: ctx.names.copyPod,
     namespace: ctx.req.namespace,
     labels: ownedLabels(ctx.req.claim, j.migrationId, 'copy-pod'),
