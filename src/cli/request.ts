@@ -28,6 +28,7 @@ export interface MoveArgv {
   copyNodeSelector?: string[];
   deletePods?: boolean;
   ignoreHpa?: boolean;
+  freshVolume?: boolean;
   timeoutBind?: string;
   timeoutStart?: string;
   timeoutCopy?: string;
@@ -140,6 +141,7 @@ function moveArgs(a: MoveArgv): string[] {
   for (const n of a.copyNodeSelector ?? []) flag('copy-node-selector', n);
   if (a.deletePods) out.push('--delete-pods');
   if (a.ignoreHpa) out.push('--ignore-hpa');
+  if (a.freshVolume) out.push('--fresh-volume');
   flag('timeout-bind', a.timeoutBind);
   flag('timeout-start', a.timeoutStart);
   flag('timeout-copy', a.timeoutCopy);
@@ -214,6 +216,7 @@ export function completeMoveRequest(
     ...(a.size !== undefined ? { size: a.size } : {}),
     deletePods: a.deletePods ?? false,
     ignoreHpa: a.ignoreHpa ?? false,
+    ...(a.freshVolume ? { freshVolume: true } : {}),
     verify,
     copy: { image, imagePullPolicy: pull, tolerations, nodeSelector },
     timeouts,

@@ -39,7 +39,8 @@ export interface PlanEvent {
 
 export interface ResultEvent {
   type: 'result';
-  status: 'done' | 'dry-run' | 'cleaned' | 'rolled-back';
+  /** nothing-to-do: the claim already has the class and size asked for; nothing was changed. */
+  status: 'done' | 'dry-run' | 'cleaned' | 'rolled-back' | 'nothing-to-do';
   migrationId?: string;
   message: string;
   next?: string;

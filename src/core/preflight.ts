@@ -3,8 +3,15 @@
 import { hpaConflicts, mergeOwners, ownerLabel, type OwnerResolution } from './owners.js';
 import { compareQuantities, isValidQuantity } from './quantity.js';
 import { storageRequest } from './manifests.js';
-import { ANNOTATION_SOURCE_CLAIM, LABEL_MANAGED_BY, MANAGED_BY } from './defaults.js';
+import {
+  ANNOTATION_SOURCE_CLAIM,
+  LABEL_MANAGED_BY,
+  LABEL_MIGRATION_ID,
+  LABEL_ROLE,
+  MANAGED_BY,
+} from './defaults.js';
 import type { ClaimTemplate } from './cluster.js';
+import { moveCommand } from './commands.js';
 import type { Hpa, MigrationRequest, OwnerId, Pod, Pv, Pvc, StorageClass } from './types.js';
 
 export interface PreflightFacts {
@@ -39,6 +46,61 @@ export function targetSizeOf(req: MigrationRequest, claim: Pvc | undefined): str
   return req.size ?? (claim ? (storageRequest(claim) ?? '') : '');
 }
 
+export interface NothingToDo {
+  message: string;
+  /** The same command with --fresh-volume, which copies to a new volume anyway. */
+  next: string;
+}
+
+/**
+ * A move to the class and size the claim already has changes nothing but costs an outage (the
+ * workload is stopped for the copy), so it is answered instead of run, unless --fresh-volume asks
+ * for a new volume on purpose. Only for a new migration: a recorded one is resumed as recorded.
+ */
+export function nothingToDo(req: MigrationRequest, claim: Pvc | undefined): NothingToDo | undefined {
+  if (!claim || req.freshVolume) return undefined;
+  const currentClass = claim.spec?.storageClassName ?? '';
+  const currentSize = storageRequest(claim);
+  if (req.toClass !== undefined && req.toClass !== currentClass) return undefined;
+  if (req.size !== undefined) {
+    if (!currentSize || !isValidQuantity(req.size) || !isValidQuantity(currentSize)) return undefined;
+    if (compareQuantities(req.size, currentSize) !== 0) return undefined;
+  }
+  const next = moveCommand({
+    claim: req.claim,
+    namespace: req.namespace,
+    toClass: req.toClass,
+    size: req.size,
+    kubeArgs: req.commands.kubeArgs,
+    moveArgs: [...req.commands.moveArgs, '--fresh-volume'],
+  });
+  const volume = claim.spec?.volumeName ? ` (PV ${claim.spec.volumeName})` : '';
+  return {
+    message:
+      `Nothing to do: claim ${req.claim} in ${req.namespace} already has class ${currentClass || '(none)'} and size ${currentSize ?? '?'}${volume}; nothing was changed. ` +
+      `To copy it to a new volume of the same class anyway, run \`${next}\``,
+    next,
+  };
+}
+
+/** Pods kubectl-pvmove made (probe, copy): never a user's bare pod, never deleted by --delete-pods. */
+export function isPvmovePod(pod: Pod): boolean {
+  return pod.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY;
+}
+
+function pvmovePodProblem(req: MigrationRequest, pod: Pod): string {
+  const name = pod.metadata.name ?? '?';
+  const role = { 'copy-pod': 'the copy pod', probe: 'the probe pod' }[
+    pod.metadata.labels?.[LABEL_ROLE] ?? ''
+  ];
+  const id = pod.metadata.labels?.[LABEL_MIGRATION_ID];
+  return (
+    `pod ${name} mounts ${req.claim}: it is ${role ?? 'a pod'} of another kubectl-pvmove run${id ? ` (migration ${id})` : ''}; ` +
+    `wait for that run to end and check \`kubectl pvmove status ${req.claim} -n ${req.namespace}\`, ` +
+    `or, if no kubectl-pvmove run is active, delete it with \`kubectl delete pod ${name} -n ${req.namespace}\``
+  );
+}
+
 export function evaluatePreflight(req: MigrationRequest, f: PreflightFacts): PreflightResult {
   const where = `${req.claim} in namespace ${req.namespace}`;
   const problems: string[] = [];
@@ -46,12 +108,16 @@ export function evaluatePreflight(req: MigrationRequest, f: PreflightFacts): Pre
   const info: string[] = [];
   const targetClass = targetClassOf(req, f.claim);
   const targetSize = targetSizeOf(req, f.claim);
+  // Another run's probe or copy pod has no controller either, but it is not the user's to delete.
+  const pvmovePods = f.podsUsingClaim.filter(isPvmovePod);
+  const ours = new Set(pvmovePods.map((p) => p.metadata.name));
+  const barePods = f.resolution.barePods.filter((name) => !ours.has(name));
   const result = (): PreflightResult => ({
     problems,
     warnings,
     info,
     owners: mergeOwners(f.resolution.owners, f.templateOwners),
-    barePods: f.resolution.barePods,
+    barePods,
     targetClass,
     targetSize,
   });
@@ -100,14 +166,15 @@ export function evaluatePreflight(req: MigrationRequest, f: PreflightFacts): Pre
       `DaemonSet ${ds.name} mounts ${req.claim}; kubectl-pvmove cannot stop a DaemonSet, remove its pods from the claim first`,
     );
   }
-  if (r.barePods.length > 0) {
+  for (const pod of pvmovePods) problems.push(pvmovePodProblem(req, pod));
+  if (barePods.length > 0) {
     if (req.deletePods) {
       warnings.push(
-        `pods ${r.barePods.join(', ')} have no controller: they will be deleted and NOT re-created`,
+        `pods ${barePods.join(', ')} have no controller: they will be deleted and NOT re-created`,
       );
     } else {
       problems.push(
-        `pods ${r.barePods.join(', ')} use ${req.claim} and have no controller to re-create them; stop them or pass --delete-pods`,
+        `pods ${barePods.join(', ')} use ${req.claim} and have no controller to re-create them; stop them or pass --delete-pods`,
       );
     }
   }

@@ -4,10 +4,12 @@
 //    ImagePullBackOff, ErrImageNeverPull are refusals, not a copy step stuck after the scale-down);
 //  - the data: the probe measures it (du) and it must fit the target size.
 // The probe pod is the one object a refused preflight creates; it is always deleted before returning.
+// A probe pod that a killed run left behind is deleted by the next run once it is plainly stale.
 import type { ClusterPort } from './cluster.js';
+import { LABEL_CLAIM, LABEL_MANAGED_BY, LABEL_ROLE, MANAGED_BY } from './defaults.js';
 import { describe } from './errors.js';
 import { ownedLabels } from './manifests.js';
-import { fitName, type MigrationNames } from './names.js';
+import { claimLabelValue, fitName, type MigrationNames } from './names.js';
 import { formatBytes, quantityToBytes } from './quantity.js';
 import type { MigrationRequest, Pod, Pv, Pvc } from './types.js';
 import { buildProbePod, PROBE_MARK } from '../kube/probe-pod.js';
@@ -17,6 +19,34 @@ const POLL_MS = 1000;
 
 export function probePodName(claim: string, migrationId: string): string {
   return fitName('pvmove-probe-', claim, `-${migrationId}`);
+}
+
+/**
+ * A live run polls its probe pod every second and deletes it as soon as it has finished, so one
+ * that finished longer ago than this belongs to a run that is gone. (One that has not finished may
+ * be a live run's: the preflight refuses it instead, see isPvmovePod.)
+ */
+export const STALE_PROBE_MS = 30_000;
+
+function finishedAtMs(pod: Pod): number | undefined {
+  const times = (pod.status?.containerStatuses ?? [])
+    .map((c) => c.state?.terminated?.finishedAt)
+    .filter((t) => t !== undefined)
+    .map((t) => new Date(t).getTime())
+    .filter((t) => !Number.isNaN(t));
+  return times.length > 0 ? Math.max(...times) : undefined;
+}
+
+/** Probe pods of this claim, of any run, that finished more than STALE_PROBE_MS ago. */
+export function staleProbePods(pods: Pod[], claim: string, nowMs: number): Pod[] {
+  return pods.filter((pod) => {
+    const labels = pod.metadata.labels ?? {};
+    if (labels[LABEL_MANAGED_BY] !== MANAGED_BY || labels[LABEL_ROLE] !== 'probe') return false;
+    if (labels[LABEL_CLAIM] !== claimLabelValue(claim)) return false;
+    if (pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed') return false;
+    const finished = finishedAtMs(pod);
+    return finished !== undefined && nowMs - finished > STALE_PROBE_MS;
+  });
 }
 
 /** The admission refusal of the copy pod as a one-line preflight problem, or undefined. */
@@ -69,7 +99,10 @@ export async function probeProblem(p: ProbeInput): Promise<string | undefined> {
     copy: p.req.copy,
   });
   const image = p.req.copy.image;
-  await p.cluster.deletePod(ns, name); // a probe left by a killed run
+  for (const stale of staleProbePods(await p.cluster.listPods(ns), p.req.claim, Date.now())) {
+    await p.cluster.deletePod(ns, stale.metadata.name ?? '');
+  }
+  await p.cluster.deletePod(ns, name); // this migration's own, if an earlier attempt left it
   await p.cluster.createPod(pod);
   try {
     const started = Date.now();

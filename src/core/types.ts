@@ -107,7 +107,8 @@ export interface ContainerStatus {
   name: string;
   state?: {
     waiting?: { reason?: string; message?: string };
-    terminated?: { exitCode: number; reason?: string; message?: string };
+    /** finishedAt: RFC 3339 from the API, a Date once @kubernetes/client-node has read it. */
+    terminated?: { exitCode: number; reason?: string; message?: string; finishedAt?: string | Date };
     running?: unknown;
   };
 }
@@ -189,6 +190,8 @@ export interface MigrationRequest {
   size?: string;
   deletePods: boolean;
   ignoreHpa: boolean;
+  /** Copy to a new volume even when the class and size stay as they are (else: nothing to do). */
+  freshVolume?: boolean;
   verify: VerifyMode;
   copy: CopyOptions;
   timeouts: Timeouts;

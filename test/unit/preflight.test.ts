@@ -1,7 +1,28 @@
 import { expect } from 'chai';
 import { resolveOwners } from '../../src/core/owners.js';
-import { evaluatePreflight, templateDrift, type PreflightFacts } from '../../src/core/preflight.js';
-import { pod, pv, pvc, request } from './fixtures.js';
+import {
+  evaluatePreflight,
+  nothingToDo,
+  templateDrift,
+  type PreflightFacts,
+} from '../../src/core/preflight.js';
+import { STALE_PROBE_MS, staleProbePods } from '../../src/core/probe.js';
+import { prepareMigration } from '../../src/core/runner.js';
+import { FakeCluster } from './fake-cluster.js';
+import { journal, pod, pv, pvc, request } from './fixtures.js';
+import type { Pod } from '../../src/core/types.js';
+
+/** A pod labelled like kubectl-pvmove's probe or copy pod of `migrationId`. */
+function pvmovePod(name: string, role: string, migrationId: string, phase = 'Running'): Pod {
+  const p = pod(name, 'data', undefined, phase);
+  p.metadata.labels = {
+    'app.kubernetes.io/managed-by': 'kubectl-pvmove',
+    'pvmove.kubectl.io/migration-id': migrationId,
+    'pvmove.kubectl.io/claim': 'data',
+    'pvmove.kubectl.io/role': role,
+  };
+  return p;
+}
 
 function facts(over: Partial<PreflightFacts> = {}): PreflightFacts {
   return {
@@ -70,6 +91,31 @@ describe('preflight', () => {
     expect(d.barePods).to.deep.equal(['bare']);
   });
 
+  it("never takes another kubectl-pvmove run's probe or copy pod for a bare pod", () => {
+    const pods = [pvmovePod('pvmove-probe-data-mold', 'probe', 'mold'), pod('bare', 'data')];
+    const f = facts({ podsUsingClaim: pods, resolution: resolveOwners(pods, [], []) });
+    const r = evaluatePreflight(request(), f);
+    expect(r.problems).to.have.length(2);
+    expect(r.problems[0]).to.equal(
+      'pod pvmove-probe-data-mold mounts data: it is the probe pod of another kubectl-pvmove run (migration mold); ' +
+        'wait for that run to end and check `kubectl pvmove status data -n shop`, or, if no kubectl-pvmove run is ' +
+        'active, delete it with `kubectl delete pod pvmove-probe-data-mold -n shop`',
+    );
+    expect(r.problems[1]).to.match(/^pods bare use data/);
+    // --delete-pods deletes the user's bare pod, never kubectl-pvmove's, which still refuses.
+    const d = evaluatePreflight(request({ deletePods: true }), f);
+    expect(d.barePods).to.deep.equal(['bare']);
+    expect(d.problems).to.have.length(1);
+    expect(d.problems[0]).to.contain('pvmove-probe-data-mold').and.not.contain('--delete-pods');
+    const copy = [pvmovePod('pvmove-copy-data-mold', 'copy-pod', 'mold')];
+    const c = evaluatePreflight(
+      request(),
+      facts({ podsUsingClaim: copy, resolution: resolveOwners(copy, [], []) }),
+    );
+    expect(c.problems.join()).to.contain('it is the copy pod of another kubectl-pvmove run (migration mold)');
+    expect(c.barePods).to.deep.equal([]);
+  });
+
   it('refuses an HPA on an owner unless --ignore-hpa', () => {
     const f = facts({
       templateOwners: [{ kind: 'Deployment', name: 'web' }],
@@ -102,5 +148,93 @@ describe('StatefulSet template drift', () => {
     expect(templateDrift('data-db-0', 'standard', sets)).to.deep.equal([]);
     expect(templateDrift('other', 'fast', sets)).to.deep.equal([]);
     expect(templateDrift('data-db-x', 'fast', sets)).to.deep.equal([]);
+  });
+});
+
+describe('nothing to do', () => {
+  const claim = pvc(); // class standard, 1Gi, on pv-source
+
+  it('answers a move to the class and size the claim already has', () => {
+    const same = [
+      request({ toClass: 'standard', size: '1Gi' }),
+      request({ toClass: 'standard', size: '1024Mi' }),
+      request({ toClass: 'standard', size: undefined }),
+      request({ toClass: undefined, size: '1Gi' }),
+    ];
+    for (const req of same) expect(nothingToDo(req, claim), JSON.stringify(req)).to.not.equal(undefined);
+    const n = nothingToDo(request({ toClass: 'standard', size: undefined }), claim);
+    expect(n?.message).to.equal(
+      'Nothing to do: claim data in shop already has class standard and size 1Gi (PV pv-source); nothing was changed. ' +
+        'To copy it to a new volume of the same class anyway, run `kubectl pvmove data -n shop --to-class standard --fresh-volume`',
+    );
+    expect(n?.next).to.equal('kubectl pvmove data -n shop --to-class standard --fresh-volume');
+  });
+
+  it('runs a move that changes the class or the size, or asks for a fresh volume', () => {
+    expect(nothingToDo(request({ toClass: 'fast', size: undefined }), claim)).to.equal(undefined);
+    expect(nothingToDo(request({ toClass: 'standard', size: '2Gi' }), claim)).to.equal(undefined);
+    expect(nothingToDo(request({ toClass: 'standard', freshVolume: true }), claim)).to.equal(undefined);
+    expect(nothingToDo(request({ toClass: 'standard', size: 'nonsense' }), claim)).to.equal(undefined);
+    expect(nothingToDo(request({ toClass: 'standard' }), undefined)).to.equal(undefined);
+  });
+
+  it('changes nothing and checks nothing for a new migration, but resumes a recorded one', async () => {
+    const c = new FakeCluster();
+    c.seed(); // claim data: standard, 1Gi; a Deployment with pods that would need stopping
+    const same = request({ toClass: 'standard', size: undefined });
+    const deps = {
+      cluster: c,
+      emit: () => undefined,
+      signal: new AbortController().signal,
+      newId: () => 'mnew',
+    };
+    const prepared = await prepareMigration(same, deps);
+    expect(prepared.nothingToDo?.message).to.match(/^Nothing to do/);
+    expect(prepared.preflight).to.equal(undefined);
+    expect(c.journals.size).to.equal(0);
+    // An in-progress migration to that same class (the claim may already be on it) is resumed.
+    const j = journal({ request: { toClass: 'standard', size: '1Gi', verify: 'count' } });
+    await c.createJournal('shop', 'pvmove-data', {}, j);
+    const resumed = await prepareMigration(same, deps);
+    expect(resumed.nothingToDo).to.equal(undefined);
+    expect(resumed.plan.migrationId).to.equal('mabc1234');
+  });
+});
+
+describe('stale probe pods', () => {
+  const finished = (p: Pod, agoMs: number): Pod => ({
+    ...p,
+    status: {
+      phase: p.status?.phase,
+      containerStatuses: [
+        { name: 'probe', state: { terminated: { exitCode: 0, finishedAt: new Date(1e12 - agoMs) } } },
+      ],
+    },
+  });
+  const now = 1e12;
+
+  it('are probe pods of this claim that finished long ago, of any run', () => {
+    const old = finished(
+      pvmovePod('pvmove-probe-data-ma', 'probe', 'ma', 'Succeeded'),
+      STALE_PROBE_MS + 1000,
+    );
+    const failed = finished(
+      pvmovePod('pvmove-probe-data-mb', 'probe', 'mb', 'Failed'),
+      STALE_PROBE_MS + 1000,
+    );
+    expect(staleProbePods([old, failed], 'data', now).map((p) => p.metadata.name)).to.deep.equal([
+      'pvmove-probe-data-ma',
+      'pvmove-probe-data-mb',
+    ]);
+  });
+
+  it('are never a running probe, one that just finished, a copy pod or a pod of another claim', () => {
+    const running = pvmovePod('pvmove-probe-data-ma', 'probe', 'ma', 'Running');
+    const recent = finished(pvmovePod('pvmove-probe-data-mb', 'probe', 'mb', 'Succeeded'), 2000);
+    const copy = finished(pvmovePod('pvmove-copy-data-mc', 'copy-pod', 'mc', 'Succeeded'), 3_600_000);
+    const other = finished(pvmovePod('pvmove-probe-logs-md', 'probe', 'md', 'Succeeded'), 3_600_000);
+    other.metadata.labels = { ...other.metadata.labels, 'pvmove.kubectl.io/claim': 'logs' };
+    const users = finished(pod('job-pod', 'data', undefined, 'Succeeded'), 3_600_000);
+    expect(staleProbePods([running, recent, copy, other, users], 'data', now)).to.deep.equal([]);
   });
 });

@@ -10,6 +10,7 @@ import { createRenderer } from '../render/index.js';
 import type { Io } from '../render/types.js';
 import { completeMoveRequest, type MoveArgv } from '../request.js';
 import { Reported } from '../reported.js';
+import { testKillHook } from '../test-hooks.js';
 import { withForceUnlock, whileLocked } from '../lock.js';
 import type { Connection } from '../../kube/connect.js';
 
@@ -23,7 +24,7 @@ export async function runMove(argv: MoveArgv, io: Io, command: 'move' | 'resume'
   connection ??= connect(kube);
 
   const renderer = await createRenderer(cli.output, io);
-  const kill = testKillHook(io.env.PVMOVE_TEST_KILL_AFTER);
+  const kill = testKillHook(io.env);
   const emit: typeof renderer.emit = (e) => {
     renderer.emit(e);
     if (e.type === 'progress') kill?.('copy-progress');
@@ -36,6 +37,10 @@ export async function runMove(argv: MoveArgv, io: Io, command: 'move' | 'resume'
   const move = async (signal: AbortSignal): Promise<void> => {
     const deps = { cluster, emit, signal, afterStep: kill };
     const prepared = await prepareMigration(req, deps);
+    if (prepared.nothingToDo) {
+      renderer.emit({ type: 'result', status: 'nothing-to-do', ...prepared.nothingToDo });
+      return;
+    }
     renderer.emit({ type: 'plan', migrationId: prepared.plan.migrationId, plan: prepared.plan });
     if (cli.dryRun) {
       await renderer.showPlan(prepared.plan, true);
@@ -71,18 +76,6 @@ export async function runMove(argv: MoveArgv, io: Io, command: 'move' | 'resume'
     await renderer.end(err);
     throw new Reported(err);
   }
-}
-
-/**
- * TEST ONLY (the e2e crash matrix): PVMOVE_TEST_KILL_AFTER=<step id> makes the process SIGKILL
- * itself right after that step is journaled done; `copy-progress` kills it on the first copy
- * progress event. It simulates a crash at a precise point; never set it otherwise.
- */
-function testKillHook(point: string | undefined): ((id: string) => void) | undefined {
-  if (!point) return undefined;
-  return (id) => {
-    if (id === point) process.kill(process.pid, 'SIGKILL');
-  };
 }
 
 export const moveCommand: CommandModule<object, MoveArgv> = {
@@ -129,6 +122,10 @@ export const moveCommand: CommandModule<object, MoveArgv> = {
       .option('ignore-hpa', {
         type: 'boolean',
         describe: 'Proceed although a HorizontalPodAutoscaler targets an owner',
+      })
+      .option('fresh-volume', {
+        type: 'boolean',
+        describe: 'Copy to a new volume even if the class and size stay the same',
       })
       .option('timeout-bind', { type: 'string', describe: 'Max wait for a claim to bind (default 10m)' })
       .option('timeout-start', {
