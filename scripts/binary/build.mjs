@@ -178,6 +178,12 @@ async function main() {
   const result = await build(esbuildOptions({ root, outfile: bundle, version: pkg.version, commit }));
   writeFileSync(path.join(work, 'meta.json'), JSON.stringify(result.metafile));
   log(`bundle ${(readFileSync(bundle).length / 1e6).toFixed(2)} MB (${pkg.version}, commit ${commit})`);
+  // The esbuild config replaces the test hooks; this catches any other way they could come back.
+  if (readFileSync(bundle, 'utf8').includes('PVMOVE_TEST_')) {
+    fail(
+      'the bundle contains a test-only hook (PVMOVE_TEST_...); see withoutTestHooks in esbuild.config.mjs',
+    );
+  }
   if (/\bimport\(/.test(readFileSync(bundle, 'utf8'))) {
     log('warning: the bundle has a dynamic import(): inside the binary it can load built-in modules only');
   }

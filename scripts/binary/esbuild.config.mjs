@@ -17,6 +17,37 @@ const stubOptional = {
   },
 };
 
+// The crash matrix's kill hook (src/cli/test-hooks.ts) is for tests run from source only: the
+// release bundle gets a module whose hook is never set, so neither the environment variable's name
+// nor the self-kill ships. The build fails if the module is not found (renamed, no longer used),
+// rather than shipping the hook unnoticed.
+const TEST_HOOKS = /(^|\/)test-hooks\.js$/;
+const withoutTestHooks = {
+  name: 'without-test-hooks',
+  setup(build) {
+    let replaced = false;
+    build.onResolve({ filter: TEST_HOOKS }, (args) => {
+      replaced = true;
+      return { path: args.path, namespace: 'without-test-hooks' };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'without-test-hooks' }, () => ({
+      contents: 'export function testKillHook() { return undefined; }',
+      loader: 'js',
+    }));
+    build.onEnd((result) =>
+      replaced || result.errors.length > 0
+        ? undefined
+        : {
+            errors: [
+              {
+                text: 'src/cli/test-hooks.ts is no longer imported: check the test hooks are not in the bundle',
+              },
+            ],
+          },
+    );
+  },
+};
+
 /** @returns {import('esbuild').BuildOptions} */
 export function esbuildOptions({ root, outfile, version, commit }) {
   return {
@@ -41,6 +72,6 @@ export function esbuildOptions({ root, outfile, version, commit }) {
       __PVMOVE_VERSION__: JSON.stringify(version),
       __PVMOVE_COMMIT__: JSON.stringify(commit),
     },
-    plugins: [stubOptional],
+    plugins: [stubOptional, withoutTestHooks],
   };
 }

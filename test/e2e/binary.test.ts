@@ -115,6 +115,15 @@ describe('kubectl pvmove: the built binary installed like krew does', function (
     expect(r.stderr, 'no warnings (optional modules, SEA)').to.equal('');
   });
 
+  it('leaves out the test-only kill hook (the crash matrix runs the source)', () => {
+    const shipped = readFileSync(path.join(bin, 'kubectl-pvmove'));
+    // The bundle is stored as it is in the binary: another variable of the CLI is found...
+    expect(shipped.includes('PVMOVE_DEBUG_REQUESTS')).to.equal(true);
+    // ...but not the hook's, nor its self-kill.
+    expect(shipped.includes('PVMOVE_TEST_KILL_AFTER')).to.equal(false);
+    expect(shipped.includes('process.pid,"SIGKILL"')).to.equal(false);
+  });
+
   it('prints help with examples for every command', async () => {
     for (const args of [['--help'], ['cleanup', '--help'], ['completion', '--help']]) {
       const r = await kubectl(args);
