@@ -5,6 +5,7 @@ import {
   buildRecreatedClaim,
   buildTargetClaim,
   copiedPatch,
+  keptVolumeAttributesClass,
   prebindPatch,
   reclaimPolicyPatch,
   sourceMigratedPatch,
@@ -188,6 +189,13 @@ export function planMigration(p: PlanInput): Plan {
   if (dropped.length > 0) {
     notes.push(
       `The re-created claim drops ${dropped.join(', ')}: it is bound to the target PV by volumeName.`,
+    );
+  }
+  const vac = original.spec?.volumeAttributesClassName;
+  if (vac && !keptVolumeAttributesClass(original, p.targetClass)) {
+    notes.push(
+      `Warning: the claim's VolumeAttributesClass ${vac} is for class ${original.spec?.storageClassName || '(none)'}, so the ` +
+        `target and re-created claims on class ${p.targetClass} get none; set one for the new class afterwards if its driver supports it.`,
     );
   }
   if (original.metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration'] !== undefined) {

@@ -6,7 +6,9 @@ import {
   prebindPatch,
   reclaimPolicyPatch,
 } from '../../src/core/manifests.js';
-import { pvc } from './fixtures.js';
+import { namesFor } from '../../src/core/names.js';
+import { planMigration } from '../../src/core/plan.js';
+import { observed, pvc, request } from './fixtures.js';
 
 describe('manifests', () => {
   it('builds the temporary target claim with the source access modes and volume mode', () => {
@@ -94,5 +96,38 @@ describe('manifests', () => {
 
   it('patches the reclaim policy only', () => {
     expect(reclaimPolicyPatch('Retain')).to.deep.equal({ spec: { persistentVolumeReclaimPolicy: 'Retain' } });
+  });
+
+  describe('VolumeAttributesClass', () => {
+    // class standard, VolumeAttributesClass gold
+    const original = pvc({ spec: { volumeAttributesClassName: 'gold' } });
+    const both = (storageClass: string) => [
+      buildTargetClaim({ original, name: 'data-pvmove-m1', migrationId: 'm1', storageClass, size: '2Gi' }),
+      buildRecreatedClaim({ original, migrationId: 'm1', storageClass, size: '2Gi', targetPv: 'pv-target' }),
+    ];
+    const planFor = (targetClass: string) =>
+      planMigration({
+        req: request({ toClass: targetClass }),
+        names: namesFor('data', 'm1'),
+        observed: observed({ claim: original }),
+        owners: [],
+        targetClass,
+        targetSize: '2Gi',
+      });
+
+    it('same class: the target claim and the re-created claim both keep it, so the new PV binds', () => {
+      for (const c of both('standard'))
+        expect(c.spec?.volumeAttributesClassName, c.metadata.name).to.equal('gold');
+      expect(planFor('standard').notes.join('\n')).to.not.contain('VolumeAttributesClass');
+    });
+
+    it('another class: both drop it, and the plan warns', () => {
+      for (const c of both('fast'))
+        expect(c.spec, c.metadata.name).to.not.have.property('volumeAttributesClassName');
+      expect(planFor('fast').notes).to.include(
+        "Warning: the claim's VolumeAttributesClass gold is for class standard, so the target and re-created " +
+          'claims on class fast get none; set one for the new class afterwards if its driver supports it.',
+      );
+    });
   });
 });
