@@ -13,6 +13,7 @@ import type { JournalEntry } from '../../src/core/status.js';
 import type { LeaseRecord } from '../../src/core/lock.js';
 import { ConflictProblem, StepProblem, TimeoutProblem } from '../../src/core/errors.js';
 import { parseJournal, serializeJournal, type Journal } from '../../src/core/journal.js';
+import { compareQuantities } from '../../src/core/quantity.js';
 import type {
   Hpa,
   Labels,
@@ -146,6 +147,27 @@ export class FakeCluster implements ClusterPort {
       if (pvc.status?.phase === 'Bound') continue;
       const ns = pvc.metadata.namespace ?? '';
       if (!pvc.spec?.volumeName) {
+        // As the real controller's FindMatchingVolume: a PV pre-bound to this claim's name (claimRef
+        // without uid) that is big enough is taken first, before the class is even looked at.
+        const prebound = [...this.pvs.entries()].find(([, v]) => {
+          const r = v.spec?.claimRef;
+          const size = pvc.spec?.resources?.requests?.storage ?? '0';
+          return (
+            r?.name === pvc.metadata.name &&
+            r?.namespace === ns &&
+            !r?.uid &&
+            (v.status?.phase ?? 'Available') === 'Available' &&
+            compareQuantities(v.spec?.capacity?.storage ?? '0', size) >= 0
+          );
+        });
+        if (prebound) {
+          const [pvName, pv] = prebound;
+          pv.spec = { ...pv.spec, claimRef: { ...pv.spec?.claimRef, uid: pvc.metadata.uid } };
+          pv.status = { phase: 'Bound' };
+          pvc.spec = { ...pvc.spec, volumeName: pvName };
+          pvc.status = { phase: 'Bound' };
+          continue;
+        }
         const sc = this.classes.get(pvc.spec?.storageClassName ?? '');
         const consumer = [...this.pods.values()].some((p) =>
           p.spec?.volumes?.some((v) => v.persistentVolumeClaim?.claimName === pvc.metadata.name),
