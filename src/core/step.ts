@@ -1,4 +1,4 @@
-// The step contract (see /work/shared/style.md): a stable id persisted in the journal, a pure
+// The step contract (see docs/invariants.md): a stable id persisted in the journal, a pure
 // postcondition, and one idempotent action. The runner decides whether to run it.
 import type { ClusterPort } from './cluster.js';
 import type { Emit } from './events.js';

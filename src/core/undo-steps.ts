@@ -1,4 +1,4 @@
-// The rollback itinerary: the undo table of /work/shared/invariants.md as a reverse walk. Each undo
+// The rollback itinerary: the undo table of docs/invariants.md as a reverse walk. Each undo
 // step has a pure postcondition over what is observed (invariant 3) and one idempotent action that
 // checks the state first, so a rollback can be interrupted and run again from any point.
 //

@@ -1,6 +1,6 @@
 // On a TTY: a listr2 task tree whose tasks mirror the itinerary. The core runs on its own and
 // emits events; each listr task only waits for its step's outcome and shows its progress. (listr2
-// does not drive the migration: its rollback only covers the failing task, see style.md.)
+// does not drive the migration: its rollback only covers the failing task, see docs/invariants.md.)
 import { styleText } from 'node:util';
 import { Listr } from 'listr2';
 import { describe } from '../../core/errors.js';
