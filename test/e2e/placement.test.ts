@@ -52,7 +52,9 @@ describe('a target volume that no node can mount together with the source', func
             nodeAffinity: {
               required: {
                 nodeSelectorTerms: [
-                  { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [NO_NODE] }] },
+                  {
+                    matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [NO_NODE] }],
+                  },
                 ],
               },
             },
