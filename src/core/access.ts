@@ -42,11 +42,15 @@ export function lockPermissions(namespace: string): AccessCheck[] {
 
 /**
  * Each owner kind's API group and resource, and how it is stopped: through the scale subresource
- * (replicas to 0) or by patching the object itself (Jobs and CronJobs are suspended).
+ * (replicas to 0) or by patching the object itself (Jobs and CronJobs are suspended). `patch`: the
+ * object itself is patched too (a StatefulSet's claim retention policy, whenScaled: Delete).
  */
-const OWNER_API: Record<OwnerKind, { group: string; resource: string; stop: 'scale' | 'patch' }> = {
+const OWNER_API: Record<
+  OwnerKind,
+  { group: string; resource: string; stop: 'scale' | 'patch'; patch?: true }
+> = {
   Deployment: { group: 'apps', resource: 'deployments', stop: 'scale' },
-  StatefulSet: { group: 'apps', resource: 'statefulsets', stop: 'scale' },
+  StatefulSet: { group: 'apps', resource: 'statefulsets', stop: 'scale', patch: true },
   ReplicaSet: { group: 'apps', resource: 'replicasets', stop: 'scale' },
   ReplicationController: { group: '', resource: 'replicationcontrollers', stop: 'scale' },
   Job: { group: 'batch', resource: 'jobs', stop: 'patch' },
@@ -57,9 +61,12 @@ const OWNER_API: Record<OwnerKind, { group: string; resource: string; stop: 'sca
 export function ownerPermissions(namespace: string, owners: OwnerId[]): AccessCheck[] {
   return dedupe(
     owners.flatMap((o) => {
-      const { group, resource, stop } = OWNER_API[o.kind];
+      const { group, resource, stop, patch } = OWNER_API[o.kind];
       return stop === 'scale'
-        ? [...ns(namespace, group, resource, ['get']), ...ns(namespace, group, resource, ['patch'], 'scale')]
+        ? [
+            ...ns(namespace, group, resource, patch ? ['get', 'patch'] : ['get']),
+            ...ns(namespace, group, resource, ['patch'], 'scale'),
+          ]
         : ns(namespace, group, resource, ['get', 'patch']);
     }),
   );

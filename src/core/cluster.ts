@@ -83,6 +83,8 @@ export interface ClusterPort {
   getClaimTemplates(namespace: string, statefulSet: string): Promise<ClaimTemplate[]>;
   scaleOwner(namespace: string, owner: OwnerId, replicas: number): Promise<void>;
   setSuspend(namespace: string, owner: OwnerId, suspend: boolean): Promise<void>;
+  /** A StatefulSet's persistentVolumeClaimRetentionPolicy.whenScaled (merge patch: whenDeleted stays). */
+  setClaimRetentionWhenScaled(namespace: string, statefulSet: string, whenScaled: string): Promise<void>;
 
   createPvc(pvc: Pvc): Promise<Pvc>;
   /** Deletes with a uid precondition when given, so a claim re-created by someone else is never hit. */

@@ -1,6 +1,15 @@
 // Who keeps a claim in use: from the pods that mount it up their owner chains to the objects
 // pvmove can scale down and back up. Pure over plain objects, so it is tested without a cluster.
-import type { Hpa, OwnerId, OwnerKind, OwnerReference, Pod, Workload } from './types.js';
+import type {
+  Hpa,
+  OwnerId,
+  OwnerKind,
+  OwnerRecord,
+  OwnerReference,
+  OwnerState,
+  Pod,
+  Workload,
+} from './types.js';
 
 export interface OwnerResolution {
   /** Objects to stop, in a stable order (the order they are recorded and restored). */
@@ -122,4 +131,20 @@ export function hpaConflicts(hpas: Hpa[], owners: OwnerId[]): string[] {
 
 export function ownerLabel(o: OwnerId): string {
   return `${o.kind} ${o.name}`;
+}
+
+/**
+ * A StatefulSet whose claim retention policy deletes claims on scale-down (whenScaled: Delete): its
+ * controller makes each scaled-away pod own its claims, and the garbage collector deletes them with
+ * the pod. Scaling it to 0 as it is would delete the claim being moved.
+ */
+export function deletesClaimsOnScaleDown(o: OwnerId & { pvcRetentionWhenScaled?: string }): boolean {
+  return o.kind === 'StatefulSet' && (o.pvcRetentionWhenScaled ?? 'Retain') !== 'Retain';
+}
+
+/** The whenScaled to put back: the recorded one, when the StatefulSet does not have it now. */
+export function retentionToRestore(record: OwnerRecord, state: OwnerState | undefined): string | undefined {
+  const recorded = record.pvcRetentionWhenScaled;
+  if (record.kind !== 'StatefulSet' || recorded === undefined) return undefined;
+  return (state?.pvcRetentionWhenScaled ?? 'Retain') === recorded ? undefined : recorded;
 }

@@ -14,7 +14,7 @@ import {
 import type { MigrationNames } from './names.js';
 import type { Observed } from './observed.js';
 import { targetPvName } from './observed.js';
-import { ownerLabel } from './owners.js';
+import { deletesClaimsOnScaleDown, ownerLabel } from './owners.js';
 import { copyPodFor } from './steps/target.js';
 import { JOURNAL_SCHEMA_VERSION, type Journal } from './journal.js';
 import type { MigrationRequest, OwnerId, OwnerRecord, Pvc } from './types.js';
@@ -90,6 +90,7 @@ export function planMigration(p: PlanInput): Plan {
       name: sourcePv,
       body: reclaimPolicyPatch('Retain'),
     },
+    ...retentionPatches(p.owners, 'scale-down'),
     ...p.owners.map((owner): PlannedChange => ({
       step: 'scale-down',
       action: owner.kind === 'Job' || owner.kind === 'CronJob' ? 'patch' : 'scale',
@@ -171,6 +172,7 @@ export function planMigration(p: PlanInput): Plan {
           : { spec: { replicas: rec.replicas ?? '<replicas recorded at scale-down>' } },
       };
     }),
+    ...retentionPatches(p.owners, 'scale-up'),
     {
       step: 'finish',
       action: 'patch',
@@ -207,6 +209,7 @@ export function planMigration(p: PlanInput): Plan {
     notes.push('The source PV has node affinity; the copy pod gets the same required node affinity.');
   }
   if (p.owners.length > 0) notes.push(`Stopped during the move: ${p.owners.map(ownerLabel).join(', ')}.`);
+  notes.push(...retentionNotes(p.owners));
   notes.push(`The source PV ${sourcePv} is kept (Retain, Released) until \`${req.commands.cleanup}\`.`);
 
   return {
@@ -227,4 +230,43 @@ export function planMigration(p: PlanInput): Plan {
     changes,
     notes,
   };
+}
+
+/** Recorded whenScaled: Delete -> Retain before the scale-down, and back after the scale-up. */
+function retentionPatches(
+  owners: (OwnerId | OwnerRecord)[],
+  step: 'scale-down' | 'scale-up',
+): PlannedChange[] {
+  return owners.filter(deletesClaimsOnScaleDown).map((o) => ({
+    step,
+    action: 'patch',
+    kind: 'StatefulSet',
+    name: o.name,
+    body: {
+      spec: {
+        persistentVolumeClaimRetentionPolicy: {
+          whenScaled: step === 'scale-down' ? 'Retain' : (o as OwnerRecord).pvcRetentionWhenScaled,
+        },
+      },
+    },
+  }));
+}
+
+/** A new migration has not read the StatefulSets' policies yet: say what happens if it is Delete. */
+function retentionNotes(owners: (OwnerId | OwnerRecord)[]): string[] {
+  const why = '(scaling it to 0 would delete the claim) and restored after the scale-up';
+  return owners
+    .filter((o) => o.kind === 'StatefulSet')
+    .flatMap((o) => {
+      const recorded = (o as OwnerRecord).pvcRetentionWhenScaled;
+      if (recorded === undefined)
+        return [
+          `If StatefulSet ${o.name}'s persistentVolumeClaimRetentionPolicy has whenScaled: Delete, it is set to Retain during the move ${why}.`,
+        ];
+      return deletesClaimsOnScaleDown(o)
+        ? [
+            `StatefulSet ${o.name}'s persistentVolumeClaimRetentionPolicy whenScaled: ${recorded} is set to Retain during the move ${why}.`,
+          ]
+        : [];
+    });
 }

@@ -155,12 +155,16 @@ export interface OwnerState extends OwnerId {
   replicas?: number;
   readyReplicas?: number;
   suspend?: boolean;
+  /** StatefulSets: spec.persistentVolumeClaimRetentionPolicy.whenScaled ('Retain' when unset). */
+  pvcRetentionWhenScaled?: string;
 }
 
 /** What undo needs for one owner: the value before pvmove touched it. */
 export interface OwnerRecord extends OwnerId {
   replicas?: number;
   suspend?: boolean;
+  /** StatefulSets: whenScaled as it was; set to Retain while the move runs, restored afterwards. */
+  pvcRetentionWhenScaled?: string;
 }
 
 export type VerifyMode = 'count' | 'checksum' | 'none';

@@ -453,8 +453,15 @@ export class KubeCluster implements ClusterPort {
     switch (kind) {
       case 'Deployment':
         return scalable(await this.get<Scalable>(what, () => this.apps.readNamespacedDeployment(args)));
-      case 'StatefulSet':
-        return scalable(await this.get<Scalable>(what, () => this.apps.readNamespacedStatefulSet(args)));
+      case 'StatefulSet': {
+        type Retention = { spec?: { persistentVolumeClaimRetentionPolicy?: { whenScaled?: string } } };
+        const set = await this.get<Scalable & Retention>(what, () =>
+          this.apps.readNamespacedStatefulSet(args),
+        );
+        // Unset before the policy existed (and when its feature gate is off): claims are retained.
+        const whenScaled = set?.spec?.persistentVolumeClaimRetentionPolicy?.whenScaled ?? 'Retain';
+        return set ? { ...scalable(set), pvcRetentionWhenScaled: whenScaled } : scalable(set);
+      }
       case 'ReplicaSet':
         return scalable(await this.get<Scalable>(what, () => this.apps.readNamespacedReplicaSet(args)));
       case 'ReplicationController':
@@ -510,6 +517,18 @@ export class KubeCluster implements ClusterPort {
     else if (owner.kind === 'CronJob')
       await this.call(what, () => this.batch.patchNamespacedCronJob(req, mergePatch));
     else throw new StepProblem(`${owner.kind} ${owner.name} cannot be suspended`);
+  }
+
+  async setClaimRetentionWhenScaled(
+    namespace: string,
+    statefulSet: string,
+    whenScaled: string,
+  ): Promise<void> {
+    const body = { spec: { persistentVolumeClaimRetentionPolicy: { whenScaled } } };
+    await this.call(
+      `set persistentVolumeClaimRetentionPolicy.whenScaled=${whenScaled} on StatefulSet ${namespace}/${statefulSet}`,
+      () => this.apps.patchNamespacedStatefulSet({ name: statefulSet, namespace, body }, mergePatch),
+    );
   }
 
   async createPvc(pvc: Pvc): Promise<Pvc> {

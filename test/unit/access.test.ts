@@ -43,7 +43,7 @@ describe('deploy/rbac/clusterrole.yaml', () => {
     expect(missing.map(describeAccess)).to.deep.equal([]);
   });
 
-  it('asks to scale what has replicas and to patch what is suspended, once per kind', () => {
+  it('asks to scale what has replicas, to patch what is suspended and a StatefulSet, once per kind', () => {
     const owners = [
       { kind: 'StatefulSet', name: 'db' },
       { kind: 'CronJob', name: 'backup' },
@@ -51,6 +51,7 @@ describe('deploy/rbac/clusterrole.yaml', () => {
     ] as const;
     expect(ownerPermissions('shop', [...owners]).map(describeAccess)).to.deep.equal([
       'get statefulsets.apps in shop',
+      'patch statefulsets.apps in shop',
       'patch statefulsets.apps/scale in shop',
       'get cronjobs.batch in shop',
       'patch cronjobs.batch in shop',

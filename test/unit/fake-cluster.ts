@@ -349,6 +349,9 @@ export class FakeCluster implements ClusterPort {
     if (d) d.replicas = replicas;
   }
   async setSuspend(): Promise<void> {}
+  async setClaimRetentionWhenScaled(_ns: string, statefulSet: string, whenScaled: string): Promise<void> {
+    this.calls.push(`retention ${statefulSet} ${whenScaled}`);
+  }
   async createPvc(pvc: Pvc): Promise<Pvc> {
     const k = this.key(pvc.metadata.namespace ?? '', pvc.metadata.name ?? '');
     if (this.pvcs.has(k)) throw new StepProblem(`create PersistentVolumeClaim ${k}: it already exists`);

@@ -1,12 +1,49 @@
 // Steps 4 and 12: nobody writes while we copy (invariant 7), and afterwards everything comes back
 // as it was recorded.
+import type { ClusterPort } from '../cluster.js';
 import { StepProblem } from '../errors.js';
 import { finalClaimBound, ownersRestored, ownersStopped } from '../observed.js';
-import { ownerLabel, podsUsingClaim } from '../owners.js';
+import { deletesClaimsOnScaleDown, ownerLabel, podsUsingClaim, retentionToRestore } from '../owners.js';
 import { needJournal, type Step, type StepContext } from '../step.js';
-import type { OwnerRecord } from '../types.js';
+import type { OwnerRecord, OwnerState } from '../types.js';
 
 const isSuspendable = (o: OwnerRecord): boolean => o.kind === 'Job' || o.kind === 'CronJob';
+
+/**
+ * Stops one owner: suspend, or 0 replicas. A StatefulSet with whenScaled: Delete gets Retain first,
+ * in its own write before the one of the replicas, so its controller never sees 0 replicas with
+ * Delete (it would delete the claim with the pod). `state` is what is observed now.
+ */
+export async function stopOwner(
+  cluster: ClusterPort,
+  namespace: string,
+  owner: OwnerRecord,
+  state: OwnerState | undefined,
+): Promise<void> {
+  if (isSuspendable(owner)) return cluster.setSuspend(namespace, owner, true);
+  if (deletesClaimsOnScaleDown(state ?? owner))
+    await cluster.setClaimRetentionWhenScaled(namespace, owner.name, 'Retain');
+  await cluster.scaleOwner(namespace, owner, 0);
+}
+
+/**
+ * Restores one owner as recorded. The claim retention policy comes back after the replicas: with
+ * them back, no pod is scaled away when Delete applies again.
+ */
+export async function restoreOwner(
+  cluster: ClusterPort,
+  namespace: string,
+  owner: OwnerRecord,
+  state: OwnerState | undefined,
+): Promise<void> {
+  if (isSuspendable(owner)) return cluster.setSuspend(namespace, owner, owner.suspend ?? false);
+  await cluster.scaleOwner(namespace, owner, owner.replicas ?? 0);
+  const whenScaled = retentionToRestore(owner, state);
+  if (whenScaled) await cluster.setClaimRetentionWhenScaled(namespace, owner.name, whenScaled);
+}
+
+const stateOf = (ctx: StepContext, o: OwnerRecord): OwnerState | undefined =>
+  ctx.observed.owners.find((s) => s.kind === o.kind && s.name === o.name);
 
 async function podsHolding(ctx: StepContext): Promise<string[]> {
   const pods = await ctx.cluster.listPods(ctx.req.namespace);
@@ -24,10 +61,7 @@ export const scaleDown: Step = {
     const j = needJournal(ctx);
     const ns = ctx.req.namespace;
     // CronJobs first (sorted at preflight) so no new Job starts while the rest stop.
-    for (const owner of j.original.owners) {
-      if (isSuspendable(owner)) await ctx.cluster.setSuspend(ns, owner, true);
-      else await ctx.cluster.scaleOwner(ns, owner, 0);
-    }
+    for (const owner of j.original.owners) await stopOwner(ctx.cluster, ns, owner, stateOf(ctx, owner));
     for (const pod of j.original.deletedPods) {
       ctx.emit({
         type: 'warning',
@@ -65,7 +99,7 @@ export const scaleUp: Step = {
       throw new StepProblem(`claim ${ctx.req.claim} is not bound to the target PV`);
     // Reverse order: workloads first, CronJobs last.
     for (const owner of [...j.original.owners].reverse()) {
-      const state = ctx.observed.owners.find((s) => s.kind === owner.kind && s.name === owner.name);
+      const state = stateOf(ctx, owner);
       if (state && !state.exists) {
         ctx.emit({
           type: 'warning',
@@ -74,8 +108,7 @@ export const scaleUp: Step = {
         });
         continue;
       }
-      if (isSuspendable(owner)) await ctx.cluster.setSuspend(ns, owner, owner.suspend ?? false);
-      else await ctx.cluster.scaleOwner(ns, owner, owner.replicas ?? 0);
+      await restoreOwner(ctx.cluster, ns, owner, state);
     }
     if (j.original.deletedPods.length > 0) {
       ctx.emit({
