@@ -174,3 +174,62 @@ describe('copy script readahead batches', () => {
     expect(batches(many.join('\n') + '\n').index).to.equal(`1 0\n2 ${READAHEAD.batchFiles}\n`);
   });
 });
+
+describe('copy script run locally: a copy an earlier run made is checked, not trusted', function () {
+  // The script as the pod runs it, with /src, /dst and /tmp moved into a scratch directory.
+  this.timeout(60_000);
+  let root: string;
+  const run = (expect?: string): string => {
+    const script = copyScript('count').replace(/(?<![\w.])\/(src|dst|tmp)\b/g, `${root}/$1`);
+    try {
+      return execFileSync('bash', ['-c', script], {
+        encoding: 'utf8',
+        env: { ...process.env, ...(expect ? { PVMOVE_EXPECT_FINGERPRINT: expect } : {}) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    } finally {
+      rmSync(`${root}/tmp`, { recursive: true, force: true });
+      execFileSync('mkdir', ['-p', `${root}/tmp`]);
+    }
+  };
+  const lines = (log: string) =>
+    log.split('\n').filter((l) => l.startsWith('PVMOVE ') && !l.includes('progress'));
+  const fingerprint = (log: string) => /PVMOVE fingerprint=(\w+)/.exec(log)?.[1] ?? '';
+
+  beforeEach(() => {
+    root = mkdtempSync(path.join(tmpdir(), 'pvmove-copy-'));
+    execFileSync('bash', [
+      '-c',
+      `mkdir -p ${root}/src/a ${root}/dst ${root}/tmp && echo hi > ${root}/src/a/f`,
+    ]);
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('copies, then finds an unchanged source and copies nothing again', () => {
+    const first = run();
+    expect(lines(first).at(-1)).to.match(/^PVMOVE verify ok mode=count files=2 bytes=3 /);
+    const again = lines(run(fingerprint(first)));
+    expect(again).to.include('PVMOVE earlier-copy unchanged');
+    expect(again.some((l) => l.startsWith('PVMOVE copy started'))).to.equal(false);
+  });
+
+  it('clears the target and copies again when the source changed since', () => {
+    const first = run();
+    execFileSync('bash', ['-c', `echo later > ${root}/src/a/g && rm ${root}/src/a/f`]);
+    const again = lines(run(fingerprint(first)));
+    expect(again).to.include('PVMOVE earlier-copy source-changed');
+    expect(again).to.include('PVMOVE clearing-target entries of an earlier copy');
+    expect(again.at(-1)).to.match(/^PVMOVE verify ok mode=count files=2 bytes=6 /);
+    expect(readdirSync(`${root}/dst/a`)).to.deep.equal(['g']);
+  });
+
+  it('copies again when the target no longer matches, even with the source unchanged', () => {
+    const first = run();
+    execFileSync('bash', ['-c', `echo junk > ${root}/dst/junk`]);
+    const again = lines(run(fingerprint(first)));
+    expect(again.find((l) => l.startsWith('PVMOVE earlier-copy'))).to.match(
+      /^PVMOVE earlier-copy target-differs /,
+    );
+    expect(readdirSync(`${root}/dst`)).to.deep.equal(['a']);
+  });
+});

@@ -15,17 +15,24 @@ import {
 import { podMountsClaim } from '../owners.js';
 import { needJournal, type Step, type StepContext } from '../step.js';
 
-/** Everything that can hold a claim, including terminating pods (the pvc-protection finalizer waits for them). */
+/**
+ * Everything that can hold a claim: running and terminating pods, and also finished pods that are
+ * not deleted yet (the pvc-protection finalizer waits for those too, as the test bed shows).
+ */
 async function holders(ctx: StepContext, claims: string[]): Promise<string[]> {
   const pods = await ctx.cluster.listPods(ctx.req.namespace);
   return pods
-    .filter(
-      (p) =>
-        claims.some((c) => podMountsClaim(p, c)) &&
-        p.status?.phase !== 'Succeeded' &&
-        p.status?.phase !== 'Failed',
-    )
-    .map((p) => `${p.metadata.name}${p.metadata.deletionTimestamp ? ' (terminating)' : ''}`);
+    .filter((p) => claims.some((c) => podMountsClaim(p, c)))
+    .map((p) => {
+      const phase = p.status?.phase;
+      const finished = phase === 'Succeeded' || phase === 'Failed';
+      const note = p.metadata.deletionTimestamp
+        ? ' (terminating)'
+        : finished
+          ? ` (${phase}: delete it with \`kubectl delete pod ${p.metadata.name} -n ${ctx.req.namespace}\`)`
+          : '';
+      return `${p.metadata.name}${note}`;
+    });
 }
 
 /**
@@ -79,12 +86,13 @@ export const releaseClaims: Step = {
     const ns = ctx.req.namespace;
     // Belt and braces for invariant 8: never delete a claim unless the copy verified and stands.
     if (!copyStands(o)) throw new StepProblem('the copy is not verified by this run; no claim is deleted');
+    // A claim of the name that is not ours is the problem to report, even if its pods run.
+    if (nameTaken(o)) throw nameTakenProblem(o, ctx.req.claim, ctx.req.namespace);
     if (o.podsUsingClaim.length > 0) {
       throw new StepProblem(
         `pod ${o.podsUsingClaim.map((p) => p.metadata.name).join(', ')} uses ${ctx.req.claim} again`,
       );
     }
-    if (nameTaken(o)) throw nameTakenProblem(o, ctx.req.claim, ctx.req.namespace);
 
     if (o.copyPod) {
       await ctx.cluster.deletePod(ns, ctx.names.copyPod);
