@@ -72,6 +72,8 @@ describe('two runs at once on the same claim', function () {
     const r = await first.done;
     expect(during, explain(r)).to.not.equal(undefined);
     const { holder, second, rollback, after } = await during!;
+    expect(second.code, explain(second)).to.equal(2);
+    expect(rollback.code, explain(rollback)).to.equal(2);
     expect(holder, 'the running move holds the Lease pvmove-data').to.be.a('string');
     expectLockRefusal(second, holder!);
     expectLockRefusal(rollback, holder!);

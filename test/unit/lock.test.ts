@@ -207,6 +207,20 @@ describe('claim lock: held while a command runs', () => {
     expect(c.leases.size).to.equal(0);
   });
 
+  it('names the missing Lease permissions when the Lease cannot be read (before the preflight checks access)', async () => {
+    const c = new FakeCluster();
+    c.getLease = async () => {
+      throw new Error('get Lease shop/pvmove-data: 403 leases.coordination.k8s.io is forbidden');
+    };
+    c.denied = ['get leases', 'update leases'];
+    let refused: unknown;
+    await withClaimLock(options(c, []), async () => undefined).catch((err: unknown) => (refused = err));
+    expect((refused as PvmoveError).exitCode).to.equal(EXIT_REFUSED);
+    expect((refused as Error).message).to.match(
+      /^missing permissions: get leases\.coordination\.k8s\.io in shop, update leases\.coordination\.k8s\.io in shop; ask a cluster admin/,
+    );
+  });
+
   it('stops the work when another run takes the Lease over, and says who has it; their Lease stays', async () => {
     const c = new FakeCluster();
     let aborted = false;
