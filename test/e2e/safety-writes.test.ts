@@ -3,7 +3,7 @@
 //    resumed: the copy is made again and the write is on the new PV;
 //  - a run stops after the claim was re-created on the new PV, the application is scaled up and
 //    writes, the move is rolled back: the new PV is kept (Retain, labelled) with the write on it.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { Journal } from '../../src/core/journal.js';
@@ -67,12 +67,13 @@ describe('writes made between two runs', function () {
 
     const r = await runCli(['resume', 'data', '-n', ns, '-o', 'json']);
     expect(r.code, explain(r)).to.equal(0);
-    const warnings = r.events.filter((e) => e.type === 'warning').map((e) => String(e.message));
-    expect(warnings.join('\n')).to.match(/claim data changed after an earlier run copied it/);
     const pvc = await c.core.readNamespacedPersistentVolumeClaim({ name: 'data', namespace: ns });
     expect(pvc.spec?.storageClassName).to.equal('standard');
     const onNewPv = path.join(await hostPathOf(c, pvc.spec!.volumeName!), 'after-copy.txt');
+    expect(existsSync(onNewPv), 'the write made between the runs is on the new PV').to.equal(true);
     expect(readFileSync(onNewPv, 'utf8')).to.equal('written-after-the-copy\n');
+    const warnings = r.events.filter((e) => e.type === 'warning').map((e) => String(e.message));
+    expect(warnings.join('\n')).to.match(/claim data changed after an earlier run copied it/);
   });
 
   it('a resume with the source unchanged checks the earlier copy and does not copy again', async () => {
