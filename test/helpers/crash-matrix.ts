@@ -36,8 +36,17 @@ export const POINTS = [
   'finish',
 ];
 
-/** The application ran on the target PV: rollback keeps it and wants --yes. */
-export const AFTER_MOVE = ['scale-up', 'finish'];
+/**
+ * From the pre-bind on, a claim of the name may have bound the target PV and the application may
+ * have written to it: rollback keeps it and wants --yes.
+ */
+export const AFTER_MOVE = [
+  'prebind-target-pv',
+  'recreate-claim',
+  'restore-reclaim-policy',
+  'scale-up',
+  'finish',
+];
 
 const SHARD_FILE = /^crash-matrix-(\d+)\.test\.ts$/;
 
