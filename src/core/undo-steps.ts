@@ -25,8 +25,8 @@ import {
   type Observed,
 } from './observed.js';
 import { ownerLabel, podsUsingClaim } from './owners.js';
-import { restoreOwner } from './steps/scale.js';
-import type { OwnerRecord, Pv, Timeouts } from './types.js';
+import { restoreOwner, stopOwner } from './steps/scale.js';
+import type { Pv, Timeouts } from './types.js';
 import { LABEL_KEPT_BY_ROLLBACK, LABEL_MIGRATED_TO, LABEL_MIGRATION_ID } from './defaults.js';
 
 export type UndoStepId =
@@ -65,7 +65,6 @@ export interface UndoStep {
 }
 
 const policyOf = (pv: Pv | undefined): string | undefined => pv?.spec?.persistentVolumeReclaimPolicy;
-const isSuspendable = (o: OwnerRecord): boolean => o.kind === 'Job' || o.kind === 'CronJob';
 
 /** The claim under the original name is the one we re-created on the target PV (the swap happened, fully or partly). */
 export function finalClaimPresent(o: Observed): boolean {
@@ -128,8 +127,8 @@ export const undoStopOwners: UndoStep = {
     for (const owner of ctx.journal.original.owners) {
       const state = ctx.observed.owners.find((s) => s.kind === owner.kind && s.name === owner.name);
       if (state && !state.exists) continue;
-      if (isSuspendable(owner)) await ctx.cluster.setSuspend(ctx.namespace, owner, true);
-      else await ctx.cluster.scaleOwner(ctx.namespace, owner, 0);
+      // As in scale-down: a StatefulSet with whenScaled: Delete would delete the claim on the target PV.
+      await stopOwner(ctx.cluster, ctx.namespace, owner, state);
     }
     await ctx.cluster.waitFor(
       `no pod to use claim ${ctx.claim}`,
