@@ -40,6 +40,22 @@ describe('copy pod placement', () => {
     );
   });
 
+  it("reads Kubernetes 1.36's wording, with several nodes", () => {
+    const pod = unschedulable(
+      "0/3 nodes are available: 3 node(s) didn't match PersistentVolume's node affinity. no new claims to deallocate, preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+    );
+    expect(placementConflict(pod, target, source)).to.contain(
+      'the target PV pv-target can only be used on nodes',
+    );
+  });
+
+  it('leaves a node excluded for another reason (a taint, CPU) to the start timeout', () => {
+    const mixed = unschedulable(
+      "0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: db}, 2 node(s) didn't match PersistentVolume's node affinity.",
+    );
+    expect(placementConflict(mixed, target, source)).to.equal(undefined);
+  });
+
   it('leaves every other reason to the start timeout', () => {
     expect(placementConflict(unschedulable('0/1 nodes are available: 1 Insufficient cpu.'), target)).to.equal(
       undefined,
