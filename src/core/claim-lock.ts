@@ -18,7 +18,6 @@ import {
   lockedError,
   lockName,
   LockLostError,
-  microTime,
   takeoverMessage,
   type LeaseRecord,
   type LockCommand,
@@ -156,7 +155,8 @@ function keepRenewing(
 
   const renew = async (): Promise<void> => {
     try {
-      const next = await o.cluster.replaceLease({ ...current, renewTime: microTime(now()) });
+      // leaseFor, not only a new renewTime: a Lease someone cleared by hand is written as ours again.
+      const next = await o.cluster.replaceLease(leaseFor(o, owner, now(), current));
       // Deleted by hand: it is still ours to hold, so write it again.
       current = next ?? (await o.cluster.createLease(leaseFor(o, owner, now())));
       renewedAt = Date.now();

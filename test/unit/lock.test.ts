@@ -207,6 +207,25 @@ describe('claim lock: held while a command runs', () => {
     expect(c.leases.size).to.equal(0);
   });
 
+  it('renews the Lease while the work runs, and writes it as ours again after someone cleared it', async () => {
+    const c = new FakeCluster();
+    const until = async (what: (l: LeaseRecord | undefined) => boolean) => {
+      for (let i = 0; i < 200 && !what(await c.getLease('shop', 'pvmove-data')); i++)
+        await new Promise((r) => setTimeout(r, 5));
+    };
+    await withClaimLock(options(c, [], { renewMs: 5 }), async () => {
+      const first = (await c.getLease('shop', 'pvmove-data'))!;
+      await until((l) => Number(l?.resourceVersion) > Number(first.resourceVersion));
+      const renewed = (await c.getLease('shop', 'pvmove-data'))!;
+      expect(renewed.holderIdentity).to.equal('laptop/200/aaaa');
+      expect(renewed.acquireTime).to.equal(first.acquireTime);
+      await c.replaceLease({ ...renewed, holderIdentity: undefined });
+      await until((l) => l?.holderIdentity === 'laptop/200/aaaa');
+      expect((await c.getLease('shop', 'pvmove-data'))?.holderIdentity).to.equal('laptop/200/aaaa');
+    });
+    expect(c.leases.size).to.equal(0);
+  });
+
   it('names the missing Lease permissions when the Lease cannot be read (before the preflight checks access)', async () => {
     const c = new FakeCluster();
     c.getLease = async () => {
