@@ -25,6 +25,11 @@ export interface PreflightFacts {
   hpas: Hpa[];
   /** volumeClaimTemplates of the StatefulSets among the owners. */
   claimTemplates?: { statefulSet: string; templates: ClaimTemplate[] }[];
+  /**
+   * Finished pods (not kubectl-pvmove's) that still name the claim. Kubernetes does not delete a
+   * claim while any scheduled pod names it, finished or not (the pvc-protection finalizer).
+   */
+  finishedPods?: string[];
 }
 
 export interface PreflightResult {
@@ -179,6 +184,13 @@ export function evaluatePreflight(req: MigrationRequest, f: PreflightFacts): Pre
     }
   }
   problems.push(...r.unknown);
+  const finished = f.finishedPods ?? [];
+  if (finished.length > 0) {
+    problems.push(
+      `finished pods ${finished.join(', ')} still name ${req.claim}, and Kubernetes keeps a claim while any pod names it, so the move would stop after the copy with the application down; ` +
+        `delete them first with \`kubectl delete pod ${finished.join(' ')} -n ${req.namespace}\``,
+    );
+  }
 
   const owners = mergeOwners(r.owners, f.templateOwners);
   const hpas = hpaConflicts(f.hpas, owners);

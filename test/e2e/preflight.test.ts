@@ -98,6 +98,11 @@ describe('preflight refusals (exit 2, nothing changed)', function () {
         await runPod(c, ns, shellPod('seed-tiny', 'tiny', 'head -c 3000000 /dev/urandom > /data/blob'));
         await c.core.deleteNamespacedPod({ name: 'seed-tiny', namespace: ns, gracePeriodSeconds: 0 });
       })(),
+      (async () => {
+        // Left Completed: it keeps the claim from being deleted, as a finished Job's pod does.
+        await createClaim(c, ns, 'done-data', { storageClassName: 'fast' });
+        await runPod(c, ns, shellPod('finished-job', 'done-data', 'echo done > /data/x'));
+      })(),
     ]);
     await waitForReady(c, ns, 'scaled', 1);
     await waitFor('the DaemonSet and bare pods to run', 120_000, async () => {
@@ -158,6 +163,15 @@ describe('preflight refusals (exit 2, nothing changed)', function () {
       ns,
       ['bare-data', '--to-class', 'standard'],
       'pods bare use bare-data and have no controller',
+    );
+  });
+
+  it("a finished pod that still names the claim (it would block the claim's deletion after the copy)", async () => {
+    await expectRefused(
+      c,
+      ns,
+      ['done-data', '--to-class', 'standard'],
+      `finished pods finished-job still name done-data, and Kubernetes keeps a claim while any pod names it`,
     );
   });
 

@@ -116,6 +116,14 @@ describe('preflight', () => {
     expect(c.barePods).to.deep.equal([]);
   });
 
+  it('refuses finished pods that still name the claim, with the command that deletes them', () => {
+    const r = evaluatePreflight(request(), facts({ finishedPods: ['backup-1', 'backup-2'] }));
+    expect(r.problems).to.deep.equal([
+      'finished pods backup-1, backup-2 still name data, and Kubernetes keeps a claim while any pod names it, so the move would stop after the copy with the application down; ' +
+        'delete them first with `kubectl delete pod backup-1 backup-2 -n shop`',
+    ]);
+  });
+
   it('refuses an HPA on an owner unless --ignore-hpa', () => {
     const f = facts({
       templateOwners: [{ kind: 'Deployment', name: 'web' }],

@@ -1,7 +1,8 @@
 // Step 1: refuse early, before anything changes, with a sentence the user can act on.
 import { PreflightError } from '../errors.js';
 import { probeProblem } from '../probe.js';
-import { podsUsingClaim, resolveOwners } from '../owners.js';
+import { isPodActive, podMountsClaim, podsUsingClaim, resolveOwners } from '../owners.js';
+import { LABEL_MANAGED_BY, MANAGED_BY } from '../defaults.js';
 import { evaluatePreflight, targetClassOf, type PreflightFacts } from '../preflight.js';
 import type { ClusterPort } from '../cluster.js';
 import type { MigrationRequest } from '../types.js';
@@ -32,10 +33,15 @@ export async function gatherPreflightFacts(
       templates: await cluster.getClaimTemplates(req.namespace, name),
     })),
   );
+  const finishedPods = pods
+    .filter((p) => !isPodActive(p) && podMountsClaim(p, req.claim) && !p.metadata.deletionTimestamp)
+    .filter((p) => p.metadata.labels?.[LABEL_MANAGED_BY] !== MANAGED_BY) // stale probes: see probe.ts
+    .map((p) => p.metadata.name ?? '?');
   return {
     claim,
     sourcePv,
     storageClass,
+    finishedPods,
     podsUsingClaim: using,
     resolution,
     templateOwners,
