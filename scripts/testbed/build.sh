@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kubelet from the
+# Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubelet and kubectl from the
 # Go module proxy into $TB_BIN (outside the repo, keyed by version). A warm cache returns at once.
+# kubectl is not used by the product: the e2e tests use it as the oracle of how kubeconfig files and
+# connection flags resolve (test/e2e/kubeconfig.test.ts), at the test bed's version.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
-components=(kube-apiserver kube-controller-manager kube-scheduler kubelet)
+components=(kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl)
 missing=()
 for c in etcd "${components[@]}"; do [ -x "$TB_BIN/$c" ] || missing+=("$c"); done
 if [ ${#missing[@]} -eq 0 ]; then log "binaries cached in $TB_BIN"; exit 0; fi
