@@ -12,9 +12,12 @@ import { COMMANDS } from './commands/index.js';
 export const DIRECTIVE_NO_FILES = 4;
 export const DIRECTIVE_DEFAULT = 0;
 
-/** Reads names from the cluster; `kubectl` is the flags to pass on (-n, --context, --kubeconfig). */
+/** Names from the kubeconfig (contexts, clusters, users) or the cluster (the rest). */
+type NameKind = 'pvc' | 'namespace' | 'storageclass' | 'context' | 'cluster' | 'user';
+
+/** Reads names from the cluster; `kubectl` is the connection flags typed so far, to pass on. */
 export interface Lookup {
-  names(kind: 'pvc' | 'namespace' | 'storageclass' | 'context', kubectl: string[]): Promise<string[]>;
+  names(kind: NameKind, kubectl: string[]): Promise<string[]>;
 }
 
 export interface Completion {
@@ -28,12 +31,14 @@ const VALUES: Record<string, readonly string[]> = {
   verify: ['count', 'checksum', 'none'],
   'image-pull-policy': ['IfNotPresent', 'Always', 'Never'],
 };
-const FROM_CLUSTER: Record<string, 'namespace' | 'storageclass' | 'context'> = {
+const FROM_CLUSTER: Record<string, Exclude<NameKind, 'pvc'>> = {
   namespace: 'namespace',
   'to-class': 'storageclass',
   context: 'context',
+  cluster: 'cluster',
+  user: 'user',
 };
-const FILE_FLAGS = new Set(['kubeconfig']);
+const FILE_FLAGS = new Set(['kubeconfig', 'certificate-authority', 'client-certificate', 'client-key']);
 
 interface CommandSpec {
   name: string | undefined; // undefined: the default command (move)
@@ -146,28 +151,43 @@ function canonical(spec: CommandSpec, word: string): string | undefined {
   return spec.long.includes(name) ? name : spec.short.get(name);
 }
 
-// -n/--namespace, --context and --kubeconfig as typed, passed on to kubectl.
+// kubectl's connection flags as typed (the plugin takes the same ones), passed on to kubectl so
+// names come from the same cluster as the same identity.
+const PASSED_ON =
+  /^(--namespace|-n|--context|--kubeconfig|--cluster|--user|--server|-s|--tls-server-name|--certificate-authority|--client-certificate|--client-key|--token|--as|--as-group|--as-uid)(?:=(.*))?$/;
+const SHORT: Record<string, string> = { '-n': '--namespace', '-s': '--server' };
+
 function kubectlFlags(words: string[]): string[] {
   const out: string[] = [];
   words.forEach((w, i) => {
-    const m = /^(--namespace|-n|--context|--kubeconfig)(?:=(.*))?$/.exec(w);
+    if (/^--insecure-skip-tls-verify(=(true|false))?$/.test(w)) out.push(w);
+    const m = PASSED_ON.exec(w);
     if (!m) return;
     const value = m[2] ?? words[i + 1];
-    if (value !== undefined) out.push(`${m[1] === '-n' ? '--namespace' : m[1]}=${value}`);
+    if (value !== undefined) out.push(`${SHORT[m[1]!] ?? m[1]}=${value}`);
   });
   return out;
 }
 
+const KUBECONFIG_ONLY = /^--(kubeconfig|context)=/;
+
 const kubectlLookup: Lookup = {
   names(kind, flags) {
+    // Contexts, clusters and users come from the kubeconfig (get-clusters/get-users print a header).
+    const fromConfig = {
+      context: ['get-contexts', '-o', 'name'],
+      cluster: ['get-clusters'],
+      user: ['get-users'],
+    };
     const args =
-      kind === 'context'
-        ? ['config', 'get-contexts', '-o', 'name', ...flags.filter((f) => f.startsWith('--kubeconfig'))]
+      kind === 'context' || kind === 'cluster' || kind === 'user'
+        ? ['config', ...fromConfig[kind], ...flags.filter((f) => KUBECONFIG_ONLY.test(f))]
         : ['get', kind, ...flags, '-o', 'jsonpath={.items[*].metadata.name}', '--request-timeout=5s'];
     return new Promise((resolve) => {
-      execFile('kubectl', args, { timeout: 6000, encoding: 'utf8' }, (err, stdout) =>
-        resolve(err ? [] : stdout.split(/\s+/).filter(Boolean)),
-      );
+      execFile('kubectl', args, { timeout: 6000, encoding: 'utf8' }, (err, stdout) => {
+        const lines = err ? [] : stdout.split(/\s+/).filter(Boolean);
+        resolve(kind === 'cluster' || kind === 'user' ? lines.slice(1) : lines);
+      });
     });
   },
 };

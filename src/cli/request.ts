@@ -7,11 +7,12 @@ import { UsageError } from '../core/errors.js';
 import { parseQuantityMilli } from '../core/quantity.js';
 import type { RollbackRequest } from '../core/rollback.js';
 import type { CleanupRequest, MigrationRequest, Timeouts, Toleration, VerifyMode } from '../core/types.js';
+import { connectionArgs, type KubeArgv } from './flags.js';
 
 export type OutputMode = 'auto' | 'tree' | 'plain' | 'json';
 
 /** The flags as yargs hands them over (all strings, so "10" is not turned into a number). */
-export interface MoveArgv {
+export interface MoveArgv extends KubeArgv {
   claim?: string;
   namespace?: string;
   context?: string;
@@ -38,7 +39,7 @@ export interface MoveArgv {
   forceUnlock?: boolean;
 }
 
-export interface CleanupArgv {
+export interface CleanupArgv extends KubeArgv {
   claim?: string;
   namespace?: string;
   context?: string;
@@ -118,11 +119,8 @@ function outputMode(value: string | undefined): OutputMode {
   return v;
 }
 
-function kubeArgs(a: { context?: string; kubeconfig?: string }): string[] {
-  return [
-    ...(a.context ? ['--context', a.context] : []),
-    ...(a.kubeconfig ? ['--kubeconfig', a.kubeconfig] : []),
-  ];
+function kubeArgs(a: KubeArgv): string[] {
+  return connectionArgs(a);
 }
 
 /** The flags that shape the move, as given, so the printed resume command is the same command. */
@@ -296,7 +294,7 @@ function completeJournalCommand<T>(
   };
 }
 
-export interface StatusArgv {
+export interface StatusArgv extends KubeArgv {
   claim?: string;
   namespace?: string;
   allNamespaces?: boolean;

@@ -3,12 +3,8 @@
 // namespace holds the claims of all cases (a refusal changes nothing, which each case checks).
 // The RBAC cases run the plugin as a ServiceAccount bound to deploy/rbac/clusterrole.yaml (the move
 // succeeds) and to the same role without `patch persistentvolumes` (refused, listing it).
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { expect } from 'chai';
 import type * as k8s from '@kubernetes/client-node';
-import { parse } from 'yaml';
 import {
   connect,
   createNamespace,
@@ -18,10 +14,14 @@ import {
   type Cluster,
 } from '../helpers/cluster.js';
 import { explain, runCli } from '../helpers/cli.js';
+import {
+  bindServiceAccount,
+  deleteClusterRbac,
+  serviceAccountKubeconfig,
+  shippedClusterRoleRules,
+} from '../helpers/rbac.js';
 import { createApp, createDeployment, expectMoved, snapshot, waitForReady } from '../helpers/safety.js';
 import { createClaim, runPod, shellPod, sleeperPodSpec, waitForClaimBound } from '../helpers/workloads.js';
-
-const root = path.resolve(import.meta.dirname, '../..');
 
 async function expectRefused(c: Cluster, ns: string, args: string[], message: string | RegExp, env = {}) {
   const before = await snapshot(c, ns);
@@ -251,59 +251,19 @@ describe('RBAC: the plugin as a ServiceAccount bound to deploy/rbac/clusterrole.
     ns = await createNamespace(c, 'e2e-rbac');
   });
   after(async () => {
-    const rbac = c.kc.makeApiClient((await import('@kubernetes/client-node')).RbacAuthorizationV1Api);
-    for (const name of roles) {
-      await rbac.deleteClusterRoleBinding({ name }).catch(() => undefined);
-      await rbac.deleteClusterRole({ name }).catch(() => undefined);
-    }
+    await deleteClusterRbac(c, roles);
     await deleteNamespace(c, ns);
     await deleteVolumesOf(c, ns);
   });
 
   /** A ServiceAccount bound to `rules`, and a kubeconfig with a TokenRequest token for it. */
   async function kubeconfigFor(name: string, rules: k8s.V1PolicyRule[]): Promise<string> {
-    const client = await import('@kubernetes/client-node');
-    const rbac = c.kc.makeApiClient(client.RbacAuthorizationV1Api);
-    await c.core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name } } });
-    await rbac.createClusterRole({ body: { metadata: { name }, rules } });
-    await rbac.createClusterRoleBinding({
-      body: {
-        metadata: { name },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
-        subjects: [{ kind: 'ServiceAccount', name, namespace: ns }],
-      },
-    });
-    const token = await c.core.createNamespacedServiceAccountToken({
-      name,
-      namespace: ns,
-      body: { spec: { audiences: [], expirationSeconds: 3600 } },
-    });
-    const cluster = c.kc.getCurrentCluster()!;
-    const ca = cluster.caData ?? readFileSync(cluster.caFile!).toString('base64');
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'pvmove-sa-')), 'kubeconfig');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [
-          { name: 'testbed', cluster: { server: cluster.server, 'certificate-authority-data': ca } },
-        ],
-        users: [{ name, user: { token: token.status!.token } }],
-        contexts: [{ name, context: { cluster: 'testbed', user: name, namespace: ns } }],
-        'current-context': name,
-      }),
-      { mode: 0o600 },
-    );
-    return file;
+    await bindServiceAccount(c, ns, name, rules);
+    return serviceAccountKubeconfig(c, ns, name);
   }
 
   it('moves a claim with exactly the ClusterRole; refuses listing `patch persistentvolumes` without it', async () => {
-    const rules = (
-      parse(readFileSync(path.join(root, 'deploy/rbac/clusterrole.yaml'), 'utf8')) as {
-        rules: k8s.V1PolicyRule[];
-      }
-    ).rules;
+    const rules = shippedClusterRoleRules();
     const app = await createApp(c, ns);
 
     // Without patch on persistentvolumes: refused, nothing changed.

@@ -10,6 +10,8 @@ const lookup: Lookup = {
       namespace: ['shop', 'default'],
       storageclass: ['fast'],
       context: ['prod'],
+      cluster: ['prod-cluster'],
+      user: ['admin'],
     };
     return Promise.resolve(names[kind]);
   },
@@ -35,7 +37,7 @@ describe('shell completion (__complete)', () => {
   });
 
   it("lists the move command's flags, filtered by the typed prefix", async () => {
-    expect((await complete(['data', '--to'], lookup)).candidates).to.deep.equal(['--to-class']);
+    expect((await complete(['data', '--to-'], lookup)).candidates).to.deep.equal(['--to-class']);
     expect((await complete(['--time'], lookup)).candidates).to.include.members([
       '--timeout-copy',
       '--timeout-bind',

@@ -4,7 +4,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { prepareCleanup, runCleanup } from '../../core/cleanup.js';
 import { UsageError } from '../../core/errors.js';
 import { confirm, isInteractive } from '../confirm.js';
-import { withKubeFlags } from '../flags.js';
+import { announceTarget, kubeTarget, withKubeFlags } from '../flags.js';
 import { createRenderer } from '../render/index.js';
 import type { Io } from '../render/types.js';
 import { completeCleanupRequest, type CleanupArgv } from '../request.js';
@@ -15,10 +15,11 @@ import type { Connection } from '../../kube/connect.js';
 export async function runCleanupCommand(argv: CleanupArgv, io: Io): Promise<void> {
   const { connect } = await import('../../kube/connect.js');
   let connection: Connection | undefined;
-  const kube = { context: argv.context, kubeconfig: argv.kubeconfig };
+  const kube = kubeTarget(argv, io.env);
   const { request: req, cli } = completeCleanupRequest(argv, () => (connection ??= connect(kube)).namespace);
   connection ??= connect(kube);
   const renderer = await createRenderer(cli.output, io);
+  announceTarget(connection.target, renderer, cli.output, io);
   const cluster = connection.cluster;
   // Quick and not interruptible: the lock only keeps a move or rollback from running meanwhile.
   const cleanup = async (): Promise<void> => {

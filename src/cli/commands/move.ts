@@ -5,7 +5,7 @@ import { ITINERARY } from '../../core/itinerary.js';
 import { prepareMigration, runMigration } from '../../core/runner.js';
 import { UsageError } from '../../core/errors.js';
 import { confirm, isInteractive } from '../confirm.js';
-import { withKubeFlags } from '../flags.js';
+import { announceTarget, kubeTarget, withKubeFlags } from '../flags.js';
 import { createRenderer } from '../render/index.js';
 import type { Io } from '../render/types.js';
 import { completeMoveRequest, type MoveArgv } from '../request.js';
@@ -18,12 +18,13 @@ export async function runMove(argv: MoveArgv, io: Io, command: 'move' | 'resume'
   // Loaded here, not at the top: `--help` must not load @kubernetes/client-node.
   const { connect } = await import('../../kube/connect.js');
   let connection: Connection | undefined;
-  const kube = { context: argv.context, kubeconfig: argv.kubeconfig };
+  const kube = kubeTarget(argv, io.env);
   // The kubeconfig is read only once the flags are valid, and only for the default namespace.
   const { request: req, cli } = completeMoveRequest(argv, () => (connection ??= connect(kube)).namespace);
   connection ??= connect(kube);
 
   const renderer = await createRenderer(cli.output, io);
+  announceTarget(connection.target, renderer, cli.output, io);
   const kill = testKillHook(io.env);
   const emit: typeof renderer.emit = (e) => {
     renderer.emit(e);

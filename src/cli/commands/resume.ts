@@ -5,6 +5,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { PreflightError, UsageError } from '../../core/errors.js';
 import { journalName } from '../../core/names.js';
 import { compareQuantities } from '../../core/quantity.js';
+import { kubeTarget } from '../flags.js';
 import { moveCommand, runMove } from './move.js';
 import type { Io } from '../render/types.js';
 import type { MoveArgv } from '../request.js';
@@ -14,7 +15,7 @@ export async function runResume(argv: MoveArgv, io: Io): Promise<void> {
   const { connect } = await import('../../kube/connect.js');
   if (!argv.claim)
     throw new UsageError('name the claim whose migration to resume, e.g. `kubectl pvmove resume data`');
-  const connection: Connection = connect({ context: argv.context, kubeconfig: argv.kubeconfig });
+  const connection: Connection = connect(kubeTarget(argv, io.env));
   const namespace = argv.namespace ?? connection.namespace;
   const stored = await connection.cluster.readJournal(namespace, journalName(argv.claim));
   if (!stored) {

@@ -6,7 +6,7 @@ import { UNDO_ITINERARY } from '../../core/undo-steps.js';
 import { prepareRollback, runRollback } from '../../core/rollback.js';
 import { UsageError } from '../../core/errors.js';
 import { confirm, isInteractive } from '../confirm.js';
-import { withKubeFlags } from '../flags.js';
+import { announceTarget, kubeTarget, withKubeFlags } from '../flags.js';
 import { createRenderer } from '../render/index.js';
 import type { Io } from '../render/types.js';
 import { completeRollbackRequest, type RollbackArgv } from '../request.js';
@@ -17,10 +17,11 @@ import type { Connection } from '../../kube/connect.js';
 export async function runRollbackCommand(argv: RollbackArgv, io: Io): Promise<void> {
   const { connect } = await import('../../kube/connect.js');
   let connection: Connection | undefined;
-  const kube = { context: argv.context, kubeconfig: argv.kubeconfig };
+  const kube = kubeTarget(argv, io.env);
   const { request: req, cli } = completeRollbackRequest(argv, () => (connection ??= connect(kube)).namespace);
   connection ??= connect(kube);
   const renderer = await createRenderer(cli.output, io);
+  announceTarget(connection.target, renderer, cli.output, io);
   const cluster = connection.cluster;
   const rollback = async (signal: AbortSignal): Promise<void> => {
     const prepared = await prepareRollback(req, cluster);

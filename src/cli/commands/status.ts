@@ -4,7 +4,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { PreflightError } from '../../core/errors.js';
 import { journalName } from '../../core/names.js';
 import { statusOf, statusTable, statusText, type JournalEntry } from '../../core/status.js';
-import { withKubeFlags } from '../flags.js';
+import { kubeTarget, withKubeFlags } from '../flags.js';
 import type { Io } from '../render/types.js';
 import { completeStatusRequest, type StatusArgv } from '../request.js';
 import type { Connection } from '../../kube/connect.js';
@@ -12,7 +12,7 @@ import type { Connection } from '../../kube/connect.js';
 export async function runStatus(argv: StatusArgv, io: Io): Promise<void> {
   const { connect } = await import('../../kube/connect.js');
   let connection: Connection | undefined;
-  const kube = { context: argv.context, kubeconfig: argv.kubeconfig };
+  const kube = kubeTarget(argv, io.env);
   const r = completeStatusRequest(argv, () => (connection ??= connect(kube)).namespace);
   connection ??= connect(kube);
   const json = r.output === 'json';
