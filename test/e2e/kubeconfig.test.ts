@@ -7,7 +7,7 @@
 // Then, on the test bed, --as: the test bed's admin moves a claim as a ServiceAccount bound to
 // deploy/rbac/clusterrole.yaml, and is refused (exit 2, nothing changed) as one without rights.
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
@@ -31,7 +31,7 @@ const root = path.resolve(import.meta.dirname, '../..');
 // The plugin runs in this process, so relative paths are relative to its working directory.
 const cwd = process.cwd();
 
-/** The test bed's kubectl (the version it runs), else PVMOVE_KUBECTL, else kubectl on PATH. */
+/** PVMOVE_KUBECTL, else the test bed's kubectl (built at the version the test bed runs). */
 function kubectlBinary(): string {
   if (process.env.PVMOVE_KUBECTL) return process.env.PVMOVE_KUBECTL;
   const bin = execFileSync('bash', ['-c', 'source scripts/testbed/lib/common.sh && echo "$TB_BIN"'], {
@@ -39,7 +39,10 @@ function kubectlBinary(): string {
     encoding: 'utf8',
   }).trim();
   const built = path.join(bin, 'kubectl');
-  return existsSync(built) ? built : 'kubectl';
+  if (!existsSync(built)) {
+    throw new Error(`${built} is missing: run \`bash scripts/testbed/build.sh\` (or set PVMOVE_KUBECTL)`);
+  }
+  return built;
 }
 
 function run(cmd: string, args: string[], env: Record<string, string>): Promise<CliResult> {
@@ -126,7 +129,10 @@ describe('kubeconfig: the plugin resolves what kubectl resolves (kubectl as the 
     base = mkdtempSync(path.join(tmpdir(), 'pvmove-kubeconfig-'));
     api = await startFakeApiServer(base);
   });
-  after(async () => api?.close());
+  after(async () => {
+    await api?.close();
+    if (base) rmSync(base, { recursive: true, force: true });
+  });
 
   // Entries whose server URL and token name the case and the entry, so a recorded request tells
   // which file's entry was used.
@@ -436,7 +442,6 @@ describe('kubeconfig: the plugin resolves what kubectl resolves (kubectl as the 
 
   it('matches kubectl on every setup of the matrix', async function () {
     const all = cases();
-    // kubectl first, then the plugin, one case at a time.
     const setups = new Map(all.map((c) => [c.name, setUp(c)]));
     const views = new Map<string, { get: CliResult; view: CliResult }>();
     for (const c of all) {
@@ -457,6 +462,7 @@ describe('kubeconfig: the plugin resolves what kubectl resolves (kubectl as the 
     const failures: string[] = [];
     for (const c of all) {
       const { get, view } = views.get(c.name)!;
+      const { flags } = setups.get(c.name)!;
       const r = results.get(c.name)!;
       const kube = of(c, /^kubectl\//);
       const plugin = of(c, /kubernetes-client-javascript/);
@@ -476,8 +482,9 @@ describe('kubeconfig: the plugin resolves what kubectl resolves (kubectl as the 
         expect(target, `the plugin names its target\n${explain(r)}`).to.not.equal(undefined);
         expect(target, 'context, cluster, user').to.include({
           context: vContext,
-          cluster: flagValue(c.flags?.('') ?? [], '--cluster') ?? vCluster,
-          user: flagValue(c.flags?.('') ?? [], '--user') ?? vUser,
+          // `config view` ignores --cluster/--user: there, kubectl uses the flag's entry.
+          cluster: flagValue(flags, '--cluster') ?? vCluster,
+          user: flagValue(flags, '--user') ?? vUser,
         });
         expect(target!.server, 'server').to.equal(`${api.url}${k.prefix}`);
         expect(target!.namespace, 'namespace').to.equal(k.namespace);
