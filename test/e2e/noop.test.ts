@@ -78,9 +78,9 @@ describe('a move that changes nothing; pods of other kubectl-pvmove runs', funct
     const before = await snapshot(c, ns);
     const r = await runCli(['data', '--to-class', 'fast', '--size', '1024Mi', '-n', ns, '-o', 'json']);
     expect(r.code, explain(r)).to.equal(0);
-    // One JSON event per line, and only the answer: no plan, no step.
+    // One JSON event per line: the cluster it acts on, then only the answer: no plan, no step.
     const lines = r.stdout.trim().split('\n');
-    expect(lines.map((l) => (JSON.parse(l) as { type: string }).type)).to.deep.equal(['result']);
+    expect(lines.map((l) => (JSON.parse(l) as { type: string }).type)).to.deep.equal(['info', 'result']);
     const result = resultOf(r);
     expect(result?.status, explain(r)).to.equal('nothing-to-do');
     expect(String(result?.message)).to.match(/nothing to do/i);
