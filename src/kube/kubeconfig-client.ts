@@ -57,11 +57,13 @@ export function clientConfigFor(r: ResolvedKubeconfig): KubeConfig {
     ...(r.cluster.proxyUrl ? { proxyUrl: r.cluster.proxyUrl } : {}),
   };
   const u = r.user;
-  // kubectl: a token wins over a token file, and an Authorization header already set keeps the
-  // exec plugin or auth-provider from running.
+  // kubectl: a token wins over a token file; an Authorization header already set (token, basic)
+  // keeps an auth-provider from adding its own, and any of token, basic or client certificate keeps
+  // the exec plugin from running at all.
   const tokenFile =
     !u.token && u.tokenFile ? { name: 'tokenFile', config: { tokenFile: u.tokenFile } } : undefined;
-  const bearer = u.token || tokenFile;
+  const header = !!(u.token || tokenFile || u.username || u.password);
+  const staticAuth = header || !!(u.clientCertificate || u.clientCertificateData);
   const user: User = {
     name: 'user',
     ...(u.token ? { token: u.token } : {}),
@@ -73,10 +75,10 @@ export function clientConfigFor(r: ResolvedKubeconfig): KubeConfig {
     ...(u.username || u.password ? { password: u.password ?? '' } : {}),
     ...(tokenFile
       ? { authProvider: tokenFile }
-      : !bearer && u.authProvider
+      : !header && u.authProvider
         ? { authProvider: u.authProvider }
         : {}),
-    ...(!bearer && u.exec ? { exec: u.exec } : {}),
+    ...(!staticAuth && u.exec ? { exec: u.exec } : {}),
   };
   const context: Context = { name: 'context', cluster: 'cluster', user: 'user', namespace: r.namespace };
   const kc = new KubeConfig();

@@ -96,11 +96,15 @@ describe('kubeconfig client: the resolved config handed to client-node', () => {
     }
   });
 
-  it("a token wins over the user's exec plugin (kubectl does not run it then); without one the plugin is used", () => {
+  it("a token or client certificate wins over the user's exec plugin (kubectl does not run it then)", () => {
     const exec = { command: 'login', args: [], apiVersion: 'client.authentication.k8s.io/v1' };
     const withToken = clientConfigFor(resolved('https://x', { user: { token: 't', exec } })).getCurrentUser();
     expect(withToken).to.deep.include({ token: 't' });
     expect(withToken?.exec).to.equal(undefined);
+    const withCert = { clientCertificateData: 'Yw==', clientKeyData: 'aw==', exec };
+    expect(clientConfigFor(resolved('https://x', { user: withCert })).getCurrentUser()?.exec).to.equal(
+      undefined,
+    );
     const withExec = clientConfigFor(resolved('https://x', { user: { exec } })).getCurrentUser();
     expect(withExec?.exec).to.deep.equal(exec);
     const tokenFile = clientConfigFor(resolved('https://x', { user: { tokenFile: '/t' } })).getCurrentUser();
