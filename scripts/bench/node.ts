@@ -2,7 +2,7 @@
 // drops, timed shell commands, and the copy tools pvmove is compared with.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { MEASURE_AWK } from '../../src/kube/copy-script.js';
+import { MEASURE_AWK } from '../../src/engines/tar/script.js';
 
 const PRESERVE = `--numeric-owner --acls --xattrs --xattrs-include='*'`;
 

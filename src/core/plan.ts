@@ -11,6 +11,7 @@ import {
   sourceMigratedPatch,
   storageRequest,
 } from './manifests.js';
+import type { CopyEngine } from './copy-engine.js';
 import type { MigrationNames } from './names.js';
 import type { Observed } from './observed.js';
 import { targetPvName } from './observed.js';
@@ -50,6 +51,7 @@ export interface PlanInput {
   owners: OwnerId[] | OwnerRecord[];
   targetClass: string;
   targetSize: string;
+  engine: CopyEngine;
 }
 
 /** Placeholder for names only known once the cluster made them (the provisioned PV). */
@@ -119,7 +121,7 @@ export function planMigration(p: PlanInput): Plan {
       action: 'create',
       kind: 'Pod',
       name: names.copyPod,
-      body: copyPodFor({ req, names }, pseudoJournal, o.sourcePv),
+      body: copyPodFor({ req, names, engine: p.engine }, pseudoJournal, o.sourcePv),
     },
     {
       step: 'retain-target-pv',

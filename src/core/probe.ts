@@ -12,7 +12,7 @@ import { ownedLabels } from './manifests.js';
 import { claimLabelValue, fitName, type MigrationNames } from './names.js';
 import { formatBytes, quantityToBytes } from './quantity.js';
 import type { MigrationRequest, Pod, Pv, Pvc } from './types.js';
-import { buildProbePod, PROBE_MARK } from '../kube/probe-pod.js';
+import { buildProbePod, PROBE_MARK } from './probe-pod.js';
 
 const PULL_FAILURES = ['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName'];
 const POLL_MS = 1000;

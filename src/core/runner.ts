@@ -31,9 +31,12 @@ import type { MigrationRequest } from './types.js';
 import { basePermissions, missingPermissionsProblem, ownerPermissions } from './access.js';
 import { admissionProblem } from './probe.js';
 import { copyPodFor } from './steps/target.js';
+import type { CopyEngine } from './copy-engine.js';
 
 export interface RunnerDeps {
   cluster: ClusterPort;
+  /** How the data is copied (src/engines/*): the CLI chooses, the core only follows the port. */
+  engine: CopyEngine;
   emit: Emit;
   signal: AbortSignal;
   now?: () => Date;
@@ -145,7 +148,7 @@ export async function prepareMigration(req: MigrationRequest, deps: RunnerDeps):
       };
       const refused = await admissionProblem(
         deps.cluster,
-        copyPodFor({ req, names }, pseudo, observed.sourcePv),
+        copyPodFor({ req, names, engine: deps.engine }, pseudo, observed.sourcePv),
       );
       if (refused) preflight.problems.push(refused);
     }
@@ -156,6 +159,7 @@ export async function prepareMigration(req: MigrationRequest, deps: RunnerDeps):
   const plan = planMigration({
     req,
     names,
+    engine: deps.engine,
     observed,
     owners: j ? j.original.owners : (preflight?.owners ?? []),
     targetClass: j ? j.request.toClass : (preflight?.targetClass ?? ''),
@@ -227,6 +231,7 @@ export async function runMigration(
       const ctx: StepContext = {
         req,
         cluster,
+        engine: deps.engine,
         names,
         observed,
         journal: stored?.journal,

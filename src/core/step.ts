@@ -1,6 +1,7 @@
 // The step contract (see docs/invariants.md): a stable id persisted in the journal, a pure
 // postcondition, and one idempotent action. The runner decides whether to run it.
 import type { ClusterPort } from './cluster.js';
+import type { CopyEngine } from './copy-engine.js';
 import type { Emit } from './events.js';
 import type { Journal } from './journal.js';
 import type { MigrationNames } from './names.js';
@@ -26,6 +27,7 @@ export type StepId =
 export interface StepContext {
   req: MigrationRequest;
   cluster: ClusterPort;
+  engine: CopyEngine;
   names: MigrationNames;
   /** Fresh observation taken just before this step. */
   observed: Observed;

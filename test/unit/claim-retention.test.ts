@@ -1,6 +1,7 @@
 // A StatefulSet with persistentVolumeClaimRetentionPolicy whenScaled: Delete would delete the claim
 // when the move scales it to 0: it gets Retain before the scale-down and its policy back after.
 import { expect } from 'chai';
+import { tarEngine } from '../../src/engines/tar/index.js';
 import { namesFor } from '../../src/core/names.js';
 import { ownersRestored, ownersStopped } from '../../src/core/observed.js';
 import { deletesClaimsOnScaleDown, retentionToRestore } from '../../src/core/owners.js';
@@ -62,7 +63,7 @@ describe('StatefulSet claim retention policy', () => {
 
   it('plans the patches around the scaling when resuming, and notes them for a new move', () => {
     const names = namesFor('data', 'mabc1234');
-    const base = { req: request(), names, targetClass: 'fast', targetSize: '2Gi' };
+    const base = { req: request(), names, targetClass: 'fast', targetSize: '2Gi', engine: tarEngine };
     const resumed = planMigration({ ...base, observed: observed({ journal: withDb() }), owners: [db] });
     const steps = resumed.changes
       .filter((c) => c.kind === 'StatefulSet')

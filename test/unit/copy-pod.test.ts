@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { DEFAULT_COPY, DEFAULT_IMAGE } from '../../src/core/defaults.js';
-import { buildCopyPod, type CopyPodSpec } from '../../src/kube/copy-pod.js';
+import { buildCopyPod, type CopyPodSpec } from '../../src/engines/tar/pod.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { copyScript, READAHEAD, READAHEAD_BATCH_AWK } from '../../src/kube/copy-script.js';
+import { copyScript, READAHEAD, READAHEAD_BATCH_AWK } from '../../src/engines/tar/script.js';
 
 const base: CopyPodSpec = {
   name: 'pvmove-copy-data-m1',

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { tarEngine } from '../../src/engines/tar/index.js';
 import {
   buildRecreatedClaim,
   buildTargetClaim,
@@ -107,6 +108,7 @@ describe('manifests', () => {
     ];
     const planFor = (targetClass: string) =>
       planMigration({
+        engine: tarEngine,
         req: request({ toClass: targetClass }),
         names: namesFor('data', 'm1'),
         observed: observed({ claim: original }),

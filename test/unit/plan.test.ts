@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { tarEngine } from '../../src/engines/tar/index.js';
 import { namesFor } from '../../src/core/names.js';
 import { planMigration, TARGET_PV_PLACEHOLDER, type PlannedChange } from '../../src/core/plan.js';
 import type { Pod, Pvc } from '../../src/core/types.js';
@@ -17,6 +18,7 @@ describe('plan', () => {
   ];
   const fresh = () =>
     planMigration({
+      engine: tarEngine,
       req: request(),
       names,
       observed: observed({
@@ -95,6 +97,7 @@ describe('plan', () => {
       original: { ...journal().original, targetPv: { name: 'pv-target', reclaimPolicy: 'Delete' } },
     });
     const p = planMigration({
+      engine: tarEngine,
       req: request(),
       names,
       observed: observed({ journal: j, targetPv: pv('pv-target') }),

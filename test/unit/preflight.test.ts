@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { tarEngine } from '../../src/engines/tar/index.js';
 import { resolveOwners } from '../../src/core/owners.js';
 import {
   evaluatePreflight,
@@ -192,6 +193,7 @@ describe('nothing to do', () => {
     const same = request({ toClass: 'standard', size: undefined });
     const deps = {
       cluster: c,
+      engine: tarEngine,
       emit: () => undefined,
       signal: new AbortController().signal,
       newId: () => 'mnew',

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { copyFraction, emptyCopyLog, progressFigures, readCopyLog } from '../../src/core/progress.js';
+import { tarEngine } from '../../src/engines/tar/index.js';
+import { copyFraction, emptyCopyLog, progressFigures, readCopyLog } from '../../src/engines/tar/log.js';
 import { nextPollInterval } from '../../src/core/steps/copy.js';
 
 const header =
@@ -69,20 +70,22 @@ describe('copy log progress', () => {
 describe('copy step polling', () => {
   it('backs off to 2s, but looks again within half the ETA and quickly once the copy is done', () => {
     const s = readCopyLog(emptyCopyLog(), `${header}\nPVMOVE progress checkpoint=10\n`);
-    expect(nextPollInterval(200, s, [])).to.equal(300);
-    expect(nextPollInterval(1800, s, [])).to.equal(2000);
+    expect(nextPollInterval(tarEngine, 200, s, [])).to.equal(300);
+    expect(nextPollInterval(tarEngine, 1800, s, [])).to.equal(2000);
     // 500,000 bytes left at 50,000/s: ETA 10s, so the 2s cap stands.
     const steady = [
       { atMs: 0, bytesDone: 0 },
       { atMs: 10_000, bytesDone: 500_000 },
     ];
-    expect(nextPollInterval(2000, s, steady)).to.equal(2000);
+    expect(nextPollInterval(tarEngine, 2000, s, steady)).to.equal(2000);
     // At 400,000/s the ETA is about 1s: look again in half of it.
     const fast = [
       { atMs: 0, bytesDone: 0 },
       { atMs: 1_250, bytesDone: 500_000 },
     ];
-    expect(nextPollInterval(2000, s, fast)).to.equal(500);
-    expect(nextPollInterval(2000, readCopyLog(s, 'PVMOVE copy done copy_ms=1\n'), steady)).to.equal(200);
+    expect(nextPollInterval(tarEngine, 2000, s, fast)).to.equal(500);
+    expect(
+      nextPollInterval(tarEngine, 2000, readCopyLog(s, 'PVMOVE copy done copy_ms=1\n'), steady),
+    ).to.equal(200);
   });
 });

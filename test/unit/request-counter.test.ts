@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { MEASURE_AWK } from '../../src/kube/copy-script.js';
+import { MEASURE_AWK } from '../../src/engines/tar/script.js';
 import { RequestTally, resourceOf } from '../../src/kube/request-counter.js';
 
 describe('API request counter', () => {

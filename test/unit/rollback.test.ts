@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { tarEngine } from '../../src/engines/tar/index.js';
 import { PvmoveError } from '../../src/core/errors.js';
 import type { PvmoveEvent } from '../../src/core/events.js';
 import { STEP_IDS } from '../../src/core/itinerary.js';
@@ -16,6 +17,7 @@ async function moveUntil(c: FakeCluster, stopAfter?: string): Promise<void> {
   const req = request();
   const deps = {
     cluster: c,
+    engine: tarEngine,
     emit: () => undefined,
     signal: new AbortController().signal,
     newId: () => 'mabc1234',

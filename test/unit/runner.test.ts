@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { tarEngine } from '../../src/engines/tar/index.js';
 import { prepareCleanup, runCleanup } from '../../src/core/cleanup.js';
 import {
   EXIT_FAILED,
@@ -21,7 +22,13 @@ async function move(
   signal = new AbortController().signal,
 ) {
   const events: PvmoveEvent[] = [];
-  const deps = { cluster: c, emit: (e: PvmoveEvent) => events.push(e), signal, newId: () => 'mabc1234' };
+  const deps = {
+    cluster: c,
+    engine: tarEngine,
+    emit: (e: PvmoveEvent) => events.push(e),
+    signal,
+    newId: () => 'mabc1234',
+  };
   let error: PvmoveError | undefined;
   try {
     await runMigration(req, deps, await prepareMigration(req, deps));

@@ -3,6 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { DEFAULT_IMAGE, DEFAULT_IMAGE_PULL_POLICY } from '../../core/defaults.js';
 import { ITINERARY } from '../../core/itinerary.js';
 import { prepareMigration, runMigration } from '../../core/runner.js';
+import { tarEngine } from '../../engines/tar/index.js';
 import { UsageError } from '../../core/errors.js';
 import { confirm, isInteractive } from '../confirm.js';
 import { announceTarget, kubeTarget, withKubeFlags } from '../flags.js';
@@ -36,7 +37,7 @@ export async function runMove(argv: MoveArgv, io: Io, command: 'move' | 'resume'
     if (requests) renderer.emit({ type: 'info', message: requests.summary() });
   };
   const move = async (signal: AbortSignal): Promise<void> => {
-    const deps = { cluster, emit, signal, afterStep: kill };
+    const deps = { cluster, engine: tarEngine, emit, signal, afterStep: kill };
     const prepared = await prepareMigration(req, deps);
     if (prepared.nothingToDo) {
       renderer.emit({ type: 'result', status: 'nothing-to-do', ...prepared.nothingToDo });

@@ -6,13 +6,7 @@ import { describe, StepProblem, TimeoutProblem } from '../errors.js';
 import { copiedPatch } from '../manifests.js';
 import { copyStands, isCopied, targetPvName } from '../observed.js';
 import { podsUsingClaim } from '../owners.js';
-import {
-  emptyCopyLog,
-  progressFigures,
-  readCopyLog,
-  type CopyLogState,
-  type ProgressSample,
-} from '../progress.js';
+import type { CopyEngine, CopyReport, ProgressSample } from '../copy-engine.js';
 import { formatBytes } from '../quantity.js';
 import { needJournal, type Step, type StepContext } from '../step.js';
 import { copyPodFor, replaceStaleCopyPod } from './target.js';
@@ -33,10 +27,15 @@ const API_OUTAGE_MS = 5 * 60_000;
  * Backs off x1.5 up to 2s, but looks again soon when the end is near (the copy is done and only the
  * verification runs, or the ETA is shorter than the wait): the workload is down until the step ends.
  */
-export function nextPollInterval(current: number, state: CopyLogState, samples: ProgressSample[]): number {
+export function nextPollInterval(
+  engine: CopyEngine,
+  current: number,
+  state: CopyReport,
+  samples: ProgressSample[],
+): number {
   if (state.copyDone) return POLL_FIRST_MS;
   const next = Math.min(current * 1.5, POLL_MAX_MS);
-  const eta = progressFigures(state, samples)?.etaSeconds;
+  const eta = engine.progress(state, samples)?.etaSeconds;
   if (eta === undefined) return next;
   return Math.max(POLL_FIRST_MS, Math.min(next, (eta * 1000) / 2));
 }
@@ -59,7 +58,7 @@ function exitCodeOf(pod: Pod): number | undefined {
   return pod.status?.containerStatuses?.find((c) => c.state?.terminated)?.state?.terminated?.exitCode;
 }
 
-function failureText(pod: Pod, s: CopyLogState): string {
+function failureText(pod: Pod, s: CopyReport): string {
   const code = exitCodeOf(pod);
   const parts = [
     `copy pod ${pod.metadata.name} failed${code !== undefined ? ` with exit code ${code}` : ''}`,
@@ -69,23 +68,27 @@ function failureText(pod: Pod, s: CopyLogState): string {
   return parts.join(': ');
 }
 
-export function progressMessage(s: CopyLogState, samples: ProgressSample[]): string | undefined {
-  const f = progressFigures(s, samples);
+export function progressMessage(
+  engine: CopyEngine,
+  s: CopyReport,
+  samples: ProgressSample[],
+): string | undefined {
+  const f = engine.progress(s, samples);
   if (!f) return undefined;
   const rate = f.rateBytesPerSecond ? `, ${formatBytes(f.rateBytesPerSecond)}/s` : '';
   const eta = f.etaSeconds !== undefined && f.percent < 100 ? `, ETA ${f.etaSeconds}s` : '';
   return `${formatBytes(f.bytesDone)} of ${formatBytes(f.bytesTotal)} (${f.percent}%)${rate}${eta}`;
 }
 
-async function readLogs(ctx: StepContext, state: CopyLogState): Promise<CopyLogState> {
+async function readLogs(ctx: StepContext, state: CopyReport): Promise<CopyReport> {
   const ns = ctx.req.namespace;
   const name = ctx.names.copyPod;
   let s = state;
   try {
     // The head carries the measurement line; the tail the latest checkpoint and the verdict.
     if (s.totalBytes === undefined)
-      s = readCopyLog(s, await ctx.cluster.readPodLog(ns, name, { limitBytes: 64 * 1024 }));
-    s = readCopyLog(s, await ctx.cluster.readPodLog(ns, name, { tailLines: 40 }));
+      s = ctx.engine.readLog(s, await ctx.cluster.readPodLog(ns, name, { limitBytes: 64 * 1024 }));
+    s = ctx.engine.readLog(s, await ctx.cluster.readPodLog(ns, name, { tailLines: 40 }));
   } catch {
     // No log yet (container creating); the next poll tries again.
   }
@@ -102,7 +105,7 @@ async function deleteOldCopyPod(ctx: StepContext): Promise<void> {
 }
 
 /** What the copy pod says about a copy an earlier run made, as an event. */
-function earlierCopyEvent(ctx: StepContext, e: NonNullable<CopyLogState['earlierCopy']>): InfoEvent {
+function earlierCopyEvent(ctx: StepContext, e: NonNullable<CopyReport['earlierCopy']>): InfoEvent {
   const claim = ctx.req.claim;
   if (e.verdict === 'unchanged') {
     return {
@@ -141,8 +144,8 @@ export const copy: Step = {
     if (old?.status?.phase === 'Succeeded') {
       // It finished while no run was watching the claim: the application may have written since.
       // Its copy is only kept if the source is still exactly what it copied.
-      expect ??= readCopyLog(
-        emptyCopyLog(),
+      expect ??= ctx.engine.readLog(
+        ctx.engine.emptyReport(),
         await ctx.cluster.readPodLog(ns, name, { limitBytes: 64 * 1024 }).catch(() => ''),
       ).fingerprint;
       await deleteOldCopyPod(ctx);
@@ -158,7 +161,7 @@ export const copy: Step = {
 
     const started = Date.now();
     let running: number | undefined;
-    let state = emptyCopyLog();
+    let state = ctx.engine.emptyReport();
     let samples: ProgressSample[] = [];
     let lastMessage = '';
     let apiTroubleSince: number | undefined;
@@ -192,15 +195,15 @@ export const copy: Step = {
         const before = state.earlierCopy;
         state = await readLogs(ctx, state);
         if (state.earlierCopy && !before) ctx.emit(earlierCopyEvent(ctx, state.earlierCopy));
-        const figures = progressFigures(state, samples);
+        const figures = ctx.engine.progress(state, samples);
         if (figures) {
           samples = [...samples, { atMs: Date.now(), bytesDone: figures.bytesDone }].filter(
             (x) => x.atMs >= Date.now() - RATE_WINDOW_MS,
           );
-          const message = progressMessage(state, samples);
+          const message = progressMessage(ctx.engine, state, samples);
           if (message && message !== lastMessage) {
             lastMessage = message;
-            const f = progressFigures(state, samples);
+            const f = ctx.engine.progress(state, samples);
             ctx.emit({ type: 'progress', step: 'copy', message, files: state.files, ...f });
           }
         }
@@ -215,7 +218,7 @@ export const copy: Step = {
       }
       if (phase === 'Succeeded') {
         if (!state.verifyOk)
-          state = readCopyLog(state, await ctx.cluster.readPodLog(ns, name, { tailLines: 200 }));
+          state = ctx.engine.readLog(state, await ctx.cluster.readPodLog(ns, name, { tailLines: 200 }));
         if (!state.verifyOk)
           throw new StepProblem(`copy pod ${name} exited without confirming the verification`);
         ctx.emit({ type: 'info', step: 'copy', message: state.verifyOk });
@@ -252,7 +255,7 @@ export const copy: Step = {
         if (Date.now() - apiTroubleSince > API_OUTAGE_MS) throw err;
       }
       await sleep(interval, ctx.signal);
-      interval = nextPollInterval(interval, state, samples);
+      interval = nextPollInterval(ctx.engine, interval, state, samples);
     }
 
     const pv = targetPvName(ctx.observed);

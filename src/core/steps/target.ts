@@ -6,17 +6,16 @@ import { StepProblem } from '../errors.js';
 import { buildTargetClaim, ownedLabels } from '../manifests.js';
 import { isCopied, originalClaimExists } from '../observed.js';
 import { needJournal, type Step, type StepContext } from '../step.js';
-import { buildCopyPod, COPY_POD_HASH } from '../../kube/copy-pod.js';
 import type { Journal } from '../journal.js';
 import type { Pod, Pv } from '../types.js';
 
 export function copyPodFor(
-  ctx: Pick<StepContext, 'req' | 'names'>,
+  ctx: Pick<StepContext, 'req' | 'names' | 'engine'>,
   j: Pick<Journal, 'migrationId' | 'request'>,
   sourcePv: Pv | undefined,
   expectFingerprint?: string,
 ): Pod {
-  return buildCopyPod({
+  return ctx.engine.buildPod({
     expectFingerprint,
     name: ctx.names.copyPod,
     namespace: ctx.req.namespace,
@@ -67,8 +66,7 @@ export async function replaceStaleCopyPod(ctx: StepContext, j: Journal): Promise
   const current = await ctx.cluster.getPod(ctx.req.namespace, ctx.names.copyPod);
   if (!current || current.status?.phase !== 'Pending') return false;
   const wanted = copyPodFor(ctx, j, ctx.observed.sourcePv);
-  if (current.metadata.annotations?.[COPY_POD_HASH] === wanted.metadata.annotations?.[COPY_POD_HASH])
-    return false;
+  if (ctx.engine.podHash(current) === ctx.engine.podHash(wanted)) return false;
   ctx.emit({
     type: 'info',
     step: 'copy',

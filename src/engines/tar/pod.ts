@@ -1,8 +1,9 @@
-// The copy pod's manifest: pure, so the plan (--dry-run) shows exactly what is created and tests
-// check it. No @kubernetes/client-node import here; the core's plan uses it.
-import type { CopyOptions, Labels, NodeSelector, Pod, VerifyMode } from '../core/types.js';
-import { copyScript, EXPECT_FINGERPRINT_ENV } from './copy-script.js';
-import { shortHash } from '../core/names.js';
+// The tar engine's copy pod manifest: pure, so the plan (--dry-run) shows exactly what is created
+// and tests check it.
+import type { CopyPodRequest } from '../../core/copy-engine.js';
+import type { Pod } from '../../core/types.js';
+import { copyScript, EXPECT_FINGERPRINT_ENV } from './script.js';
+import { shortHash } from '../../core/names.js';
 
 export const COPY_CONTAINER = 'copy';
 
@@ -26,19 +27,8 @@ export function copyPodHash(s: CopyPodSpec): string {
   );
 }
 
-export interface CopyPodSpec {
-  name: string;
-  namespace: string;
-  labels: Labels;
-  sourceClaim: string;
-  targetClaim: string;
-  /** The source PV's required node affinity: a local/hostPath volume is only reachable there. */
-  sourceNodeAffinity?: NodeSelector;
-  copy: CopyOptions;
-  verify: VerifyMode;
-  /** The source fingerprint an earlier run's copy recorded: the pod checks it before copying again. */
-  expectFingerprint?: string;
-}
+/** The tar engine's pod request (the port's, unchanged). */
+export type CopyPodSpec = CopyPodRequest;
 
 export function buildCopyPod(s: CopyPodSpec): Pod {
   const spec: Record<string, unknown> = {

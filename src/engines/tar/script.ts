@@ -2,8 +2,8 @@
 // is what tar does fastest (korb#193), and it keeps owners, modes, times, links, sparse files,
 // xattrs and ACLs. Every failure exits non-zero with a `PVMOVE error ...` line (crane#213: a copy
 // that cannot read a file must fail loudly). Lines starting with `PVMOVE ` are the protocol the
-// CLI reads from the pod's log (see src/core/progress.ts).
-import type { VerifyMode } from '../core/types.js';
+// CLI reads from the pod's log (see log.ts).
+import type { VerifyMode } from '../../core/types.js';
 
 /** Exit codes of the copy pod, reported back in failure messages. */
 export const COPY_EXIT = {
@@ -251,7 +251,7 @@ say "${verdict(verify)} $why $figures"
 `;
 }
 
-/** The verdict line's head: the CLI ends the copy step on it (src/core/progress.ts). */
+/** The verdict line's head: the CLI ends the copy step on it (log.ts). */
 function verdict(verify: VerifyMode): string {
   return verify === 'none' ? 'verify skipped mode=none' : `verify ok mode=${verify}`;
 }

@@ -1,23 +1,9 @@
-// Reads the copy pod's `PVMOVE ...` log lines (written by src/kube/copy-script.ts) and turns tar
-// checkpoints into bytes done, rate and ETA. Pure: the step feeds it log text and timestamps.
+// Reads the tar copy pod's `PVMOVE ...` log lines (written by script.ts) and turns tar checkpoints
+// into bytes done, rate and ETA. Pure: the copy step feeds it log text and timestamps.
+import type { CopyReport, ProgressFigures, ProgressSample } from '../../core/copy-engine.js';
 
-export interface CopyLogState {
-  totalBytes?: number;
-  files?: number;
-  usedBytes?: number;
-  archiveRecords?: number;
-  checkpointRecords?: number;
-  checkpoint: number;
-  copyDone: boolean;
-  verifyOk?: string;
-  error?: string;
-  /** sha256 over the source's entries (change time, type, size, inode, path) before copying. */
-  fingerprint?: string;
-  /** When an earlier run's copy was checked: whether it stands or is made again, and why. */
-  earlierCopy?: { verdict: 'unchanged' | 'source-changed' | 'target-differs'; detail: string };
-  /** The last lines tar printed on its own (errors such as "Cannot open: Permission denied"). */
-  tarMessages: string[];
-}
+/** The report as this engine's log fills it in. */
+export type CopyLogState = CopyReport;
 
 export function emptyCopyLog(): CopyLogState {
   return { checkpoint: 0, copyDone: false, tarMessages: [] };
@@ -81,19 +67,6 @@ export function copyFraction(s: CopyLogState): number | undefined {
   if (!s.archiveRecords || !s.checkpointRecords) return undefined;
   // The estimate ignores long-name headers and sparse maps; never claim 100% before tar is done.
   return Math.min((s.checkpoint * s.checkpointRecords) / s.archiveRecords, 0.99);
-}
-
-export interface ProgressSample {
-  atMs: number;
-  bytesDone: number;
-}
-
-export interface ProgressFigures {
-  bytesDone: number;
-  bytesTotal: number;
-  percent: number;
-  rateBytesPerSecond?: number;
-  etaSeconds?: number;
 }
 
 /** Bytes done/total, and rate and ETA over the samples (first to last, so bursts average out). */

@@ -1,7 +1,7 @@
 // The probe pod of the preflight: the copy image, placed like the copy pod (or next to the pod that
 // uses the claim now), mounting the source claim read-only to measure the data. It proves the image
 // can be pulled and run, and the data fits, before anything is scaled down. Pure manifest.
-import type { CopyOptions, Labels, NodeSelector, Pod } from '../core/types.js';
+import type { CopyOptions, Labels, NodeSelector, Pod } from './types.js';
 
 export const PROBE_MARK = 'PVMOVE probe used_bytes=';
 
