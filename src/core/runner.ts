@@ -2,7 +2,7 @@
 // run -> check the postcondition -> journal "done". Level-triggered, so re-running the same command
 // after any failure continues where it stopped. Emits events; never prints.
 import type { ClusterPort, StoredJournal } from './cluster.js';
-import { moveCommand } from './commands.js';
+import { resumeCommandFor } from './commands.js';
 import {
   describe,
   InterruptedError,
@@ -92,14 +92,7 @@ export function checkSameRequest(req: MigrationRequest, j: Journal): string | un
     sameSize = false;
   }
   if (wantClass === j.request.toClass && sameSize) return undefined;
-  const recorded = moveCommand({
-    claim: j.claim.name,
-    namespace: j.claim.namespace,
-    toClass: j.request.toClass,
-    size: j.request.size,
-    kubeArgs: req.commands.kubeArgs,
-    moveArgs: req.commands.moveArgs,
-  });
+  const recorded = resumeCommandFor(j, req.commands);
   if (j.phase === 'finished') {
     return `claim ${j.claim.name} was already moved by migration ${j.migrationId} (to class ${j.request.toClass}, size ${j.request.size}); run \`${req.commands.cleanup}\` before moving it again`;
   }
@@ -206,6 +199,9 @@ export async function runMigration(
     if (stored) await updateJournal((j) => withStep(j, id, { ...j.steps[id], ...rec }));
   };
 
+  // The look that ended one step is the one the next step decides on: between the two only the
+  // journal's step record is written, so reading the cluster again would see the same.
+  let carried: Observed | undefined;
   for (const step of steps) {
     if (signal.aborted && !step.holdInterrupt) {
       throw new InterruptedError(
@@ -214,12 +210,16 @@ export async function runMigration(
         stored ? req.commands.rollback : undefined,
       );
     }
-    const observed = await observe(cluster, ns, req.claim, names, stored?.journal, runId);
+    const observed = carried
+      ? { ...carried, journal: stored?.journal }
+      : await observe(cluster, ns, req.claim, names, stored?.journal, runId);
+    carried = undefined;
     if (step.isDone(observed)) {
       emit({ type: 'step', step: step.id, title: step.title, status: 'skipped', message: 'already done' });
       if (stored && stored.journal.steps[step.id]?.status !== 'done') {
         await record(step.id, { status: 'done', finishedAt: now().toISOString(), message: 'found done' });
       }
+      carried = observed;
       continue;
     }
 
@@ -262,6 +262,7 @@ export async function runMigration(
             throw new InterruptedError(`during step ${step.id}`, req.commands.resume, req.commands.rollback);
           throw new StepProblem(`its postcondition does not hold: ${step.whyNotDone?.(after) ?? 'unknown'}`);
         }
+        carried = after;
       }
     } catch (err) {
       await reportStepFailure(step, toFailure(err, step, req, signal), started, emit, record, now);

@@ -22,6 +22,13 @@ const POLL_MAX_MS = 2000;
 const RATE_WINDOW_MS = 30_000;
 /** How long the copy keeps following through API errors before giving up (the pod keeps running). */
 const API_OUTAGE_MS = 5 * 60_000;
+/**
+ * Listing the namespace's pods (to see one that starts using the claim) is the costly look of a
+ * poll, and a copy polls for hours: it is done at most this often, and once more before the verdict
+ * is accepted. A pod that writes between two looks is caught all the same: the copy pod compares
+ * the source's fingerprint after copying with the one taken before.
+ */
+const INTRUDER_CHECK_MS = 10_000;
 
 /**
  * Backs off x1.5 up to 2s, but looks again soon when the end is near (the copy is done and only the
@@ -167,18 +174,25 @@ export const copy: Step = {
     let apiTroubleSince: number | undefined;
 
     /** One look at the pod; true once it succeeded and verified. */
+    let intrudersCheckedAt = Number.NEGATIVE_INFINITY;
+    /** Invariant 7: a pod that uses the claim while it is copied stops the copy. */
+    const stopIfIntruded = async (): Promise<void> => {
+      const intruders = podsUsingClaim(await ctx.cluster.listPods(ns), ctx.req.claim, name);
+      intrudersCheckedAt = Date.now();
+      if (intruders.length === 0) return;
+      await ctx.cluster.deletePod(ns, name);
+      throw new StepProblem(
+        `pod ${intruders.map((p) => p.metadata.name).join(', ')} started using ${ctx.req.claim} during the copy; the copy was stopped`,
+      );
+    };
+
     const poll = async (): Promise<boolean> => {
       const current = await ctx.cluster.getPod(ns, name);
       if (!current) throw new StepProblem(`copy pod ${name} disappeared`);
       const phase = current.status?.phase ?? 'Pending';
 
-      const intruders = podsUsingClaim(await ctx.cluster.listPods(ns), ctx.req.claim, name);
-      if (intruders.length > 0 && phase !== 'Succeeded') {
-        await ctx.cluster.deletePod(ns, name);
-        throw new StepProblem(
-          `pod ${intruders.map((p) => p.metadata.name).join(', ')} started using ${ctx.req.claim} during the copy; the copy was stopped`,
-        );
-      }
+      if (phase !== 'Succeeded' && Date.now() - intrudersCheckedAt >= INTRUDER_CHECK_MS)
+        await stopIfIntruded();
 
       if (phase === 'Pending') {
         const conflict = placementConflict(current, ctx.observed.targetPv, ctx.observed.sourcePv);
@@ -213,6 +227,7 @@ export const copy: Step = {
       // The verdict is the script's last line, printed after the data was flushed to disk: seeing it
       // is enough, without waiting a second or two for the kubelet to report the pod Succeeded.
       if (phase === 'Running' && state.verifyOk) {
+        await stopIfIntruded();
         ctx.emit({ type: 'info', step: 'copy', message: state.verifyOk });
         return true;
       }
