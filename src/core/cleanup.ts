@@ -2,7 +2,7 @@
 // to its original reclaim policy and delete the journal. The only place a migration's source PV is
 // ever deleted (invariant 5), and only on request.
 import type { ClusterPort } from './cluster.js';
-import { moveCommand } from './commands.js';
+import { resumeCommandFor } from './commands.js';
 import { PreflightError, StepFailedError, describe } from './errors.js';
 import type { Emit } from './events.js';
 import { journalName } from './names.js';
@@ -36,14 +36,7 @@ export async function prepareCleanup(req: CleanupRequest, cluster: ClusterPort):
     );
   }
   if (j.phase !== 'finished' || !j.original.targetPv) {
-    const resume = moveCommand({
-      claim: j.claim.name,
-      namespace: j.claim.namespace,
-      toClass: j.request.toClass,
-      size: j.request.size,
-      kubeArgs: req.commands.kubeArgs,
-      moveArgs: req.commands.moveArgs,
-    });
+    const resume = resumeCommandFor(j, req.commands);
     throw new PreflightError(
       `migration ${j.migrationId} of claim ${req.claim} is not finished; finish it with \`${resume}\``,
       rerun,

@@ -1,5 +1,6 @@
 // The commands printed in messages ("... Re-run `kubectl pvmove data -n shop --to-class fast` to
 // resume."), built in one place so every message names the same command.
+import type { Journal } from './journal.js';
 
 function quote(arg: string): string {
   return /^[A-Za-z0-9_./:=@%+,-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
@@ -21,6 +22,21 @@ export function moveCommand(c: CommandInput): string {
   if (c.toClass) args.push('--to-class', c.toClass);
   if (c.size) args.push('--size', c.size);
   return [...args, ...(c.moveArgs ?? []), ...c.kubeArgs].map(quote).join(' ');
+}
+
+/**
+ * The move a journal recorded (its claim, class and size), to resume or finish it; with the
+ * connection flags and move flags of this run.
+ */
+export function resumeCommandFor(j: Journal, args: Pick<CommandInput, 'kubeArgs' | 'moveArgs'>): string {
+  return moveCommand({
+    claim: j.claim.name,
+    namespace: j.claim.namespace,
+    toClass: j.request.toClass,
+    size: j.request.size,
+    kubeArgs: args.kubeArgs,
+    moveArgs: args.moveArgs,
+  });
 }
 
 export function cleanupCommand(c: CommandInput): string {

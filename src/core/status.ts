@@ -1,6 +1,6 @@
 // `kubectl pvmove status [claim]` and `list`: what each journal says, the step a migration is at, and
 // the command to run next. Pure over journals, so the text and the JSON are unit-tested.
-import { cleanupCommand, moveCommand, rollbackCommand } from './commands.js';
+import { cleanupCommand, resumeCommandFor, rollbackCommand } from './commands.js';
 import { STEP_IDS } from './itinerary.js';
 import type { Journal } from './journal.js';
 import { UNDO_ITINERARY } from './undo-steps.js';
@@ -69,7 +69,7 @@ export function statusOf(entry: JournalEntry, kubeArgs: string[] = []): Migratio
         step,
         stepStatus: rec?.status ?? 'pending',
         ...(rec?.message ? { message: rec.message } : {}),
-        next: moveCommand({ ...c, toClass: j.request.toClass, size: j.request.size }),
+        next: resumeCommandFor(j, c),
         alternative: rollback,
       };
     }
