@@ -103,13 +103,40 @@ export interface RecreatedClaimInput {
  * volume already exists and is named by volumeName, and a populator must not run again.
  */
 export function buildRecreatedClaim(r: RecreatedClaimInput): Pvc {
-  const m = r.original.metadata;
   const spec = r.original.spec ?? {};
   const resources: NonNullable<Pvc['spec']>['resources'] = {
     requests: { ...(spec.resources?.requests ?? {}), storage: r.size },
   };
   if (spec.resources?.limits) resources.limits = { ...spec.resources.limits };
-  const vac = keptVolumeAttributesClass(r.original, r.storageClass);
+  return claimInPlaceOf(
+    r.original,
+    { [ANNOTATION_MIGRATION]: r.migrationId },
+    {
+      storageClassName: r.storageClass,
+      volumeName: r.targetPv,
+      resources,
+      volumeAttributesClassName: keptVolumeAttributesClass(r.original, r.storageClass),
+    },
+  );
+}
+
+/** What differs between the claims put in the original's place: the volume and its class and size. */
+interface InPlaceSpec {
+  storageClassName?: string;
+  volumeName: string;
+  resources: NonNullable<Pvc['spec']>['resources'];
+  volumeAttributesClassName?: string;
+}
+
+/**
+ * A claim in the original's place (re-created on the target PV, or restored on the source PV):
+ * the original's name, labels, owner references, access modes, volume mode and annotations (without
+ * those the PV controller owns, plus `annotations`), bound by volumeName to an existing volume.
+ */
+function claimInPlaceOf(original: Pvc, annotations: Labels, s: InPlaceSpec): Pvc {
+  const m = original.metadata;
+  const spec = original.spec ?? {};
+  const kept = { ...filterAnnotations(m.annotations), ...annotations };
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
@@ -117,7 +144,7 @@ export function buildRecreatedClaim(r: RecreatedClaimInput): Pvc {
       name: m.name,
       namespace: m.namespace,
       ...(m.labels && Object.keys(m.labels).length > 0 ? { labels: { ...m.labels } } : {}),
-      annotations: { ...filterAnnotations(m.annotations), [ANNOTATION_MIGRATION]: r.migrationId },
+      ...(Object.keys(kept).length > 0 ? { annotations: kept } : {}),
       ...(m.ownerReferences && m.ownerReferences.length > 0
         ? { ownerReferences: m.ownerReferences.map((o) => ({ ...o })) }
         : {}),
@@ -125,10 +152,10 @@ export function buildRecreatedClaim(r: RecreatedClaimInput): Pvc {
     spec: {
       accessModes: [...(spec.accessModes ?? ['ReadWriteOnce'])],
       volumeMode: spec.volumeMode ?? 'Filesystem',
-      storageClassName: r.storageClass,
-      volumeName: r.targetPv,
-      resources,
-      ...(vac ? { volumeAttributesClassName: vac } : {}),
+      ...(s.storageClassName !== undefined ? { storageClassName: s.storageClassName } : {}),
+      volumeName: s.volumeName,
+      resources: s.resources,
+      ...(s.volumeAttributesClassName ? { volumeAttributesClassName: s.volumeAttributesClassName } : {}),
     },
   };
 }
@@ -190,32 +217,17 @@ export function sourceMigratedPatch(migrationId: string, targetPv: string): obje
  * are dropped for the same reason as in buildRecreatedClaim.
  */
 export function buildRestoredClaim(original: Pvc, sourcePv: string): Pvc {
-  const m = original.metadata;
   const spec = original.spec ?? {};
-  const annotations = filterAnnotations(m.annotations);
-  return {
-    apiVersion: 'v1',
-    kind: 'PersistentVolumeClaim',
-    metadata: {
-      name: m.name,
-      namespace: m.namespace,
-      ...(m.labels && Object.keys(m.labels).length > 0 ? { labels: { ...m.labels } } : {}),
-      ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
-      ...(m.ownerReferences && m.ownerReferences.length > 0
-        ? { ownerReferences: m.ownerReferences.map((o) => ({ ...o })) }
-        : {}),
-    },
-    spec: {
-      accessModes: [...(spec.accessModes ?? ['ReadWriteOnce'])],
-      volumeMode: spec.volumeMode ?? 'Filesystem',
-      ...(spec.storageClassName !== undefined ? { storageClassName: spec.storageClassName } : {}),
+  return claimInPlaceOf(
+    original,
+    {},
+    {
+      storageClassName: spec.storageClassName,
       volumeName: sourcePv,
       resources: JSON.parse(JSON.stringify(spec.resources ?? {})) as NonNullable<Pvc['spec']>['resources'],
-      ...(spec.volumeAttributesClassName
-        ? { volumeAttributesClassName: spec.volumeAttributesClassName }
-        : {}),
+      volumeAttributesClassName: spec.volumeAttributesClassName,
     },
-  };
+  );
 }
 
 /**
