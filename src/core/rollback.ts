@@ -3,16 +3,9 @@
 // observe, and run the undo steps whose postcondition does not hold yet. Safe to run twice; an
 // interrupted rollback continues where it stopped.
 import type { ClusterPort, StoredJournal } from './cluster.js';
-import {
-  describe,
-  InterruptedError,
-  PreflightError,
-  PvmoveError,
-  StepFailedError,
-  StepProblem,
-} from './errors.js';
+import { describe, InterruptedError, PreflightError, PvmoveError, StepFailedError } from './errors.js';
 import type { Emit } from './events.js';
-import { reportStepFailure } from './step-failure.js';
+import { walk } from './walk.js';
 import type { Journal, StepRecord } from './journal.js';
 import { rewriteJournal } from './journal-writes.js';
 import { journalName, namesFor, type MigrationNames } from './names.js';
@@ -166,55 +159,38 @@ export async function runRollback(
   const keep = stored.journal.rollback?.keepTargetPv ?? false;
   const look = (): Promise<Observed> => observe(cluster, ns, req.claim, names, stored.journal);
 
-  for (const step of steps) {
-    if (signal.aborted) throw new InterruptedError(`before rollback step ${step.id}`, next);
-    const observed = await look();
-    if (step.isDone(observed, keep)) {
-      emit({ type: 'step', step: step.id, title: step.title, status: 'skipped', message: 'already done' });
-      continue;
-    }
-    const started = Date.now();
-    emit({ type: 'step', step: step.id, title: step.title, status: 'started' });
-    try {
-      await record(step.id, { status: 'started', startedAt: now().toISOString() });
-      const ctx: UndoContext = {
-        namespace: ns,
-        claim: req.claim,
-        cluster,
-        names,
-        journal: stored.journal,
-        observed,
-        timeouts: req.timeouts,
-        emit,
-        signal,
-        observe: look,
-        updateJournal,
-        now,
-      };
-      await step.run(ctx);
-      const after = await look();
-      if (!step.isDone(after, keep)) {
-        if (signal.aborted) throw new InterruptedError(`during rollback step ${step.id}`, next);
-        throw new StepProblem('its postcondition does not hold yet');
-      }
-    } catch (err) {
-      const failure: PvmoveError =
-        err instanceof PvmoveError
-          ? err
-          : signal.aborted
-            ? new InterruptedError(`during rollback step ${step.id}`, next)
-            : new StepFailedError(step.id, describe(err), next);
-      await reportStepFailure(step, failure, started, emit, record, now);
-    }
-    await record(step.id, { status: 'done', finishedAt: now().toISOString() });
-    emit({
-      type: 'step',
-      step: step.id,
-      title: step.title,
-      status: 'done',
-      durationMs: Date.now() - started,
-    });
-  }
+  await walk<UndoContext>({
+    // The keep decision was recorded when the rollback started; the walk sees plain postconditions.
+    steps: steps.map((s) => ({ ...s, isDone: (o: Observed) => s.isDone(o, keep) })),
+    look,
+    journal: () => stored.journal,
+    recordOf: (id) => stored.journal.rollback?.steps[id],
+    record,
+    emit,
+    signal,
+    now,
+    failure: (err, step) =>
+      err instanceof PvmoveError
+        ? err
+        : signal.aborted
+          ? new InterruptedError(`during rollback step ${step.id}`, next)
+          : new StepFailedError(step.id, describe(err), next),
+    interrupted: (moment, step) => new InterruptedError(`${moment} rollback step ${step.id}`, next),
+    contextFor: (_step, observed) => ({
+      namespace: ns,
+      claim: req.claim,
+      cluster,
+      names,
+      journal: stored.journal,
+      observed,
+      timeouts: req.timeouts,
+      emit,
+      signal,
+      observe: look,
+      updateJournal,
+      now,
+    }),
+  });
 
   const j = stored.journal;
   const target = j.original.targetPv?.name;

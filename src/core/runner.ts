@@ -13,8 +13,8 @@ import {
   UsageError,
 } from './errors.js';
 import type { Emit } from './events.js';
-import { reportStepFailure } from './step-failure.js';
 import { ITINERARY } from './itinerary.js';
+import { walk } from './walk.js';
 import { JournalFormatError, withStep, type Journal } from './journal.js';
 import { rewriteJournal } from './journal-writes.js';
 import { ownedLabels, storageRequest } from './manifests.js';
@@ -163,7 +163,12 @@ export async function prepareMigration(req: MigrationRequest, deps: RunnerDeps):
   return { names, stored, observed, preflight, plan, rolledBack, nothingToDo: nothing };
 }
 
-function toFailure(err: unknown, step: Step, req: MigrationRequest, signal: AbortSignal): PvmoveError {
+function toFailure(
+  err: unknown,
+  step: { id: string },
+  req: MigrationRequest,
+  signal: AbortSignal,
+): PvmoveError {
   if (err instanceof PvmoveError) return err;
   const rollback = step.id === 'preflight' ? undefined : req.commands.rollback;
   if (signal.aborted) return new InterruptedError(`during step ${step.id}`, req.commands.resume, rollback);
@@ -199,36 +204,31 @@ export async function runMigration(
     if (stored) await updateJournal((j) => withStep(j, id, { ...j.steps[id], ...rec }));
   };
 
-  // The look that ended one step is the one the next step decides on: between the two only the
-  // journal's step record is written, so reading the cluster again would see the same.
-  let carried: Observed | undefined;
-  for (const step of steps) {
-    if (signal.aborted && !step.holdInterrupt) {
-      throw new InterruptedError(
-        `before step ${step.id}`,
+  const look = (): Promise<Observed> => observe(cluster, ns, req.claim, names, stored?.journal, runId);
+  let current: StepContext | undefined;
+  await walk<StepContext>({
+    steps,
+    look,
+    journal: () => stored?.journal,
+    recordOf: (id) => stored?.journal.steps[id],
+    record,
+    emit,
+    signal,
+    now,
+    failure: (err, step) => toFailure(err, step, req, signal),
+    interrupted: (moment, step) =>
+      new InterruptedError(
+        `${moment} step ${step.id}`,
         req.commands.resume,
         stored ? req.commands.rollback : undefined,
-      );
-    }
-    const observed = carried
-      ? { ...carried, journal: stored?.journal }
-      : await observe(cluster, ns, req.claim, names, stored?.journal, runId);
-    carried = undefined;
-    if (step.isDone(observed)) {
-      emit({ type: 'step', step: step.id, title: step.title, status: 'skipped', message: 'already done' });
-      if (stored && stored.journal.steps[step.id]?.status !== 'done') {
-        await record(step.id, { status: 'done', finishedAt: now().toISOString(), message: 'found done' });
-      }
-      carried = observed;
-      continue;
-    }
-
-    const started = Date.now();
-    emit({ type: 'step', step: step.id, title: step.title, status: 'started' });
-    const previous = stored?.journal.steps[step.id];
-    try {
-      await record(step.id, { status: 'started', startedAt: now().toISOString() });
-      const ctx: StepContext = {
+      ),
+    afterStep: (step) => {
+      // The preflight step's result is what record-journal writes down.
+      preflight = current?.preflight ?? preflight;
+      deps.afterStep?.(step.id);
+    },
+    contextFor: (_step, observed, previous) =>
+      (current = {
         req,
         cluster,
         engine: deps.engine,
@@ -251,32 +251,9 @@ export async function runMigration(
           );
           return stored.journal;
         },
-        observe: () => observe(cluster, ns, req.claim, names, stored?.journal, runId),
-      };
-      await step.run(ctx);
-      preflight = ctx.preflight ?? preflight;
-      if (!step.checkOnly) {
-        const after = await observe(cluster, ns, req.claim, names, stored?.journal, runId);
-        if (!step.isDone(after)) {
-          if (signal.aborted)
-            throw new InterruptedError(`during step ${step.id}`, req.commands.resume, req.commands.rollback);
-          throw new StepProblem(`its postcondition does not hold: ${step.whyNotDone?.(after) ?? 'unknown'}`);
-        }
-        carried = after;
-      }
-    } catch (err) {
-      await reportStepFailure(step, toFailure(err, step, req, signal), started, emit, record, now);
-    }
-    await record(step.id, { status: 'done', finishedAt: now().toISOString() });
-    deps.afterStep?.(step.id);
-    emit({
-      type: 'step',
-      step: step.id,
-      title: step.title,
-      status: 'done',
-      durationMs: Date.now() - started,
-    });
-  }
+        observe: look,
+      }),
+  });
 
   const final = await observe(cluster, ns, req.claim, names, stored?.journal, runId);
   const j = stored?.journal;
