@@ -1,6 +1,7 @@
 // The step contract (see docs/invariants.md): a stable id persisted in the journal, a pure
 // postcondition, and one idempotent action. The runner decides whether to run it.
 import type { ClusterPort } from './cluster.js';
+import type { WalkStep } from './walk.js';
 import type { CopyEngine } from './copy-engine.js';
 import type { Emit } from './events.js';
 import type { Journal } from './journal.js';
@@ -49,18 +50,9 @@ export interface StepContext {
   observe(): Promise<Observed>;
 }
 
-export interface Step {
+/** A forward step: the walk's step shape (src/core/walk.ts) with an id the journal keeps. */
+export interface Step extends WalkStep<StepContext> {
   readonly id: StepId;
-  readonly title: string;
-  /** The runner does not stop on SIGINT right before this step: the name-swap window stays short. */
-  readonly holdInterrupt?: boolean;
-  /** A check, not a mutation: nothing to verify after run() beyond it not throwing. */
-  readonly checkOnly?: boolean;
-  /** Pure postcondition over what is observed and the journal. */
-  isDone(o: Observed): boolean;
-  /** Why isDone is false, for the failure message after run(). */
-  whyNotDone?(o: Observed): string;
-  run(ctx: StepContext): Promise<void>;
 }
 
 /** The journal, or a clear failure: every step after record-journal needs it. */
