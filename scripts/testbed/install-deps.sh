@@ -18,4 +18,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 command -v go >/dev/null || die "Go is needed to build the test bed's Kubernetes binaries (install golang 1.26+)"
-command -v kubectl >/dev/null || log "note: kubectl not found; the tests use the project's own client"
+command -v kubectl >/dev/null || log "note: kubectl not found; the test bed builds its own (testbed.sh env puts it on PATH)"

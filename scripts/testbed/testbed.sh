@@ -162,7 +162,12 @@ cmd_status() {
   return $rc
 }
 
-cmd_env() { echo "export KUBECONFIG=$TB_KUBECONFIG"; }
+# The test bed's kubectl (built at the cluster's version) is a fallback at the end of PATH: a
+# machine without kubectl can still run the demo and the tests that go through `kubectl pvmove`.
+cmd_env() {
+  echo "export KUBECONFIG=$TB_KUBECONFIG"
+  case ":$PATH:" in *":$TB_BIN:"*) ;; *) echo "export PATH=\"\$PATH:$TB_BIN\"" ;; esac
+}
 
 cmd_logs() {
   local c
