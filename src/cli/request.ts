@@ -2,17 +2,17 @@
 // user can act on; nothing here talks to a cluster.
 import { commandsFor, type Commands } from '../core/commands.js';
 import { DEFAULT_COPY, DEFAULT_TIMEOUTS } from '../core/defaults.js';
-import { parseDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 import { parseQuantityMilli } from '../core/quantity.js';
 import type { RollbackRequest } from '../core/rollback.js';
 import type { CleanupRequest, MigrationRequest, Timeouts, Toleration, VerifyMode } from '../core/types.js';
 import { connectionArgs, type KubeArgv } from './flags.js';
+import { ALL_WAITS, parseTimeouts, timeoutArgs, type TimeoutArgv } from './timeout-flags.js';
 
 export type OutputMode = 'auto' | 'tree' | 'plain' | 'json';
 
 /** The flags as yargs hands them over (all strings, so "10" is not turned into a number). */
-export interface MoveArgv extends KubeArgv {
+export interface MoveArgv extends KubeArgv, TimeoutArgv {
   claim?: string;
   namespace?: string;
   context?: string;
@@ -30,12 +30,6 @@ export interface MoveArgv extends KubeArgv {
   deletePods?: boolean;
   ignoreHpa?: boolean;
   freshVolume?: boolean;
-  timeoutBind?: string;
-  timeoutStart?: string;
-  timeoutCopy?: string;
-  timeoutScale?: string;
-  timeoutDelete?: string;
-  timeoutReady?: string;
   forceUnlock?: boolean;
 }
 
@@ -104,14 +98,6 @@ export function parseNodeSelector(items: string[]): Record<string, string> {
   return out;
 }
 
-function timeout(flag: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const ms = parseDuration(value);
-  if (ms === undefined || ms <= 0)
-    throw new UsageError(`--${flag} ${JSON.stringify(value)} is not a duration like 90s, 10m or 2h`);
-  return ms;
-}
-
 function outputMode(value: string | undefined): OutputMode {
   const v = (value ?? 'auto') as OutputMode;
   if (!OUTPUTS.includes(v))
@@ -140,13 +126,7 @@ function moveArgs(a: MoveArgv): string[] {
   if (a.deletePods) out.push('--delete-pods');
   if (a.ignoreHpa) out.push('--ignore-hpa');
   if (a.freshVolume) out.push('--fresh-volume');
-  flag('timeout-bind', a.timeoutBind);
-  flag('timeout-start', a.timeoutStart);
-  flag('timeout-copy', a.timeoutCopy);
-  flag('timeout-scale', a.timeoutScale);
-  flag('timeout-delete', a.timeoutDelete);
-  flag('timeout-ready', a.timeoutReady);
-  return out;
+  return [...out, ...timeoutArgs(a)];
 }
 
 function claimAndNamespace(
@@ -196,14 +176,7 @@ export function completeMoveRequest(
   if (!image.trim() || /\s/.test(image))
     throw new UsageError(`--image ${JSON.stringify(image)} is not an image reference`);
   const output = outputMode(a.output);
-  const timeouts: Timeouts = {
-    bindMs: timeout('timeout-bind', a.timeoutBind, DEFAULT_TIMEOUTS.bindMs),
-    startMs: timeout('timeout-start', a.timeoutStart, DEFAULT_TIMEOUTS.startMs),
-    copyMs: timeout('timeout-copy', a.timeoutCopy, DEFAULT_TIMEOUTS.copyMs),
-    scaleMs: timeout('timeout-scale', a.timeoutScale, DEFAULT_TIMEOUTS.scaleMs),
-    deleteMs: timeout('timeout-delete', a.timeoutDelete, DEFAULT_TIMEOUTS.deleteMs),
-    readyMs: timeout('timeout-ready', a.timeoutReady, DEFAULT_TIMEOUTS.readyMs),
-  };
+  const timeouts: Timeouts = parseTimeouts(a, ALL_WAITS);
   const tolerations = (a.copyToleration ?? []).map(parseToleration);
   const nodeSelector = parseNodeSelector(a.copyNodeSelector ?? []);
   const { claim, namespace } = claimAndNamespace(a, contextNamespace);
@@ -243,9 +216,7 @@ export function completeCleanupRequest(
   a: CleanupArgv,
   contextNamespace: () => string,
 ): { request: CleanupRequest; cli: CliOptions } {
-  return completeJournalCommand(a, contextNamespace, () => ({
-    deleteMs: timeout('timeout-delete', a.timeoutDelete, DEFAULT_TIMEOUTS.deleteMs),
-  }));
+  return completeJournalCommand(a, contextNamespace, () => parseTimeouts(a, ['deleteMs']));
 }
 
 export interface RollbackArgv extends CleanupArgv {
@@ -260,10 +231,7 @@ export function completeRollbackRequest(
 ): { request: RollbackRequest; cli: CliOptions } {
   return completeJournalCommand(a, contextNamespace, (): Timeouts => ({
     ...DEFAULT_TIMEOUTS,
-    bindMs: timeout('timeout-bind', a.timeoutBind, DEFAULT_TIMEOUTS.bindMs),
-    scaleMs: timeout('timeout-scale', a.timeoutScale, DEFAULT_TIMEOUTS.scaleMs),
-    deleteMs: timeout('timeout-delete', a.timeoutDelete, DEFAULT_TIMEOUTS.deleteMs),
-    readyMs: timeout('timeout-ready', a.timeoutReady, DEFAULT_TIMEOUTS.readyMs),
+    ...parseTimeouts(a, ['bindMs', 'scaleMs', 'deleteMs', 'readyMs']),
   }));
 }
 

@@ -15,3 +15,11 @@ export function parseDuration(text: string): number | undefined {
   if (matched === 0 || matched !== trimmed.length) return undefined;
   return Math.round(total);
 }
+
+/** The largest of h, m, s that says `ms` exactly ("10m", "24h", "90s"), as the help text shows defaults. */
+export function formatDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { parseDuration } from '../../src/core/duration.js';
+import { formatDuration, parseDuration } from '../../src/core/duration.js';
 import {
   compareQuantities,
   formatBytes,
@@ -61,5 +61,14 @@ describe('durations', () => {
     expect(parseDuration('soon')).to.equal(undefined);
     expect(parseDuration('5x')).to.equal(undefined);
     expect(parseDuration('5m junk')).to.equal(undefined);
+  });
+
+  it('formats a default in the largest unit that says it exactly, as the help shows it', () => {
+    expect(formatDuration(24 * 3_600_000)).to.equal('24h');
+    expect(formatDuration(600_000)).to.equal('10m');
+    expect(formatDuration(90_000)).to.equal('90s');
+    expect(formatDuration(250)).to.equal('250ms');
+    for (const ms of [250, 90_000, 600_000, 5_400_000])
+      expect(parseDuration(formatDuration(ms))).to.equal(ms);
   });
 });

@@ -10,6 +10,7 @@ import type { Io } from '../render/types.js';
 import { completeCleanupRequest, type CleanupArgv } from '../request.js';
 import { Reported } from '../reported.js';
 import { withForceUnlock, whileLocked } from '../lock.js';
+import { withTimeoutFlags } from '../timeout-flags.js';
 import type { Connection } from '../../kube/connect.js';
 
 export async function runCleanupCommand(argv: CleanupArgv, io: Io): Promise<void> {
@@ -58,15 +59,15 @@ export const cleanupCommand: CommandModule<object, CleanupArgv> = {
   command: 'cleanup [claim]',
   describe: 'After a finished move: delete the retained source PV and the journal',
   builder: (y: Argv) =>
-    withForceUnlock(withKubeFlags(y))
-      .positional('claim', { type: 'string', describe: 'Name of the moved PersistentVolumeClaim' })
-      .option('timeout-delete', {
+    withTimeoutFlags(
+      withForceUnlock(withKubeFlags(y)).positional('claim', {
         type: 'string',
-        describe: 'Max wait for the PV to be deleted (default 5m)',
-      })
-      .example(
-        '$0 cleanup data -n shop',
-        'Delete the old PV of claim shop/data',
-      ) as unknown as Argv<CleanupArgv>,
+        describe: 'Name of the moved PersistentVolumeClaim',
+      }),
+      { deleteMs: 'Max wait for the PV to be deleted' },
+    ).example(
+      '$0 cleanup data -n shop',
+      'Delete the old PV of claim shop/data',
+    ) as unknown as Argv<CleanupArgv>,
   handler: () => undefined, // replaced in app.ts, which owns the Io
 };

@@ -13,6 +13,7 @@ import { completeMoveRequest, type MoveArgv } from '../request.js';
 import { Reported } from '../reported.js';
 import { testKillHook } from '../test-hooks.js';
 import { withForceUnlock, whileLocked } from '../lock.js';
+import { withTimeoutFlags } from '../timeout-flags.js';
 import type { Connection } from '../../kube/connect.js';
 
 export async function runMove(argv: MoveArgv, io: Io, command: 'move' | 'resume' = 'move'): Promise<void> {
@@ -84,66 +85,61 @@ export const moveCommand: CommandModule<object, MoveArgv> = {
   command: '$0 [claim]',
   describe: 'Move a PersistentVolumeClaim to a new volume (another class and/or size), keeping its name',
   builder: (y: Argv) =>
-    withForceUnlock(withKubeFlags(y))
-      .positional('claim', { type: 'string', describe: 'Name of the PersistentVolumeClaim' })
-      .option('to-class', { type: 'string', describe: 'StorageClass of the new volume' })
-      .option('size', {
-        type: 'string',
-        describe: 'Size of the new volume, e.g. 20Gi (not below the current request)',
-      })
-      .option('dry-run', { type: 'boolean', describe: 'Print the plan and the manifests; change nothing' })
-      .option('verify', {
-        type: 'string',
-        describe: 'After copying: count (entries and bytes), checksum (sha256 of every file), none',
-        default: 'count',
-      })
-      .option('image', {
-        type: 'string',
-        describe: 'Copy pod image (needs GNU tar, bash, findutils)',
-        default: DEFAULT_IMAGE,
-      })
-      .option('image-pull-policy', {
-        type: 'string',
-        describe: 'Copy pod image pull policy',
-        default: DEFAULT_IMAGE_PULL_POLICY,
-      })
-      .option('copy-toleration', {
-        type: 'string',
-        array: true,
-        describe: 'Toleration for the copy pod: key[=value][:Effect], repeatable',
-      })
-      .option('copy-node-selector', {
-        type: 'string',
-        array: true,
-        describe: 'Node selector for the copy pod: key=value, repeatable',
-      })
-      .option('delete-pods', {
-        type: 'boolean',
-        describe: 'Delete pods that have no controller (they are not re-created)',
-      })
-      .option('ignore-hpa', {
-        type: 'boolean',
-        describe: 'Proceed although a HorizontalPodAutoscaler targets an owner',
-      })
-      .option('fresh-volume', {
-        type: 'boolean',
-        describe: 'Copy to a new volume even if the class and size stay the same',
-      })
-      .option('timeout-bind', { type: 'string', describe: 'Max wait for a claim to bind (default 10m)' })
-      .option('timeout-start', {
-        type: 'string',
-        describe: 'Max wait for the copy pod to start (default 10m)',
-      })
-      .option('timeout-copy', { type: 'string', describe: 'Max duration of the copy (default 24h)' })
-      .option('timeout-scale', {
-        type: 'string',
-        describe: 'Max wait for pods to stop using the claim (default 10m)',
-      })
-      .option('timeout-delete', { type: 'string', describe: 'Max wait for deletions (default 5m)' })
-      .option('timeout-ready', {
-        type: 'string',
-        describe: 'Max wait for owners to be ready again (default 10m)',
-      })
+    withTimeoutFlags(
+      withForceUnlock(withKubeFlags(y))
+        .positional('claim', { type: 'string', describe: 'Name of the PersistentVolumeClaim' })
+        .option('to-class', { type: 'string', describe: 'StorageClass of the new volume' })
+        .option('size', {
+          type: 'string',
+          describe: 'Size of the new volume, e.g. 20Gi (not below the current request)',
+        })
+        .option('dry-run', { type: 'boolean', describe: 'Print the plan and the manifests; change nothing' })
+        .option('verify', {
+          type: 'string',
+          describe: 'After copying: count (entries and bytes), checksum (sha256 of every file), none',
+          default: 'count',
+        })
+        .option('image', {
+          type: 'string',
+          describe: 'Copy pod image (needs GNU tar, bash, findutils)',
+          default: DEFAULT_IMAGE,
+        })
+        .option('image-pull-policy', {
+          type: 'string',
+          describe: 'Copy pod image pull policy',
+          default: DEFAULT_IMAGE_PULL_POLICY,
+        })
+        .option('copy-toleration', {
+          type: 'string',
+          array: true,
+          describe: 'Toleration for the copy pod: key[=value][:Effect], repeatable',
+        })
+        .option('copy-node-selector', {
+          type: 'string',
+          array: true,
+          describe: 'Node selector for the copy pod: key=value, repeatable',
+        })
+        .option('delete-pods', {
+          type: 'boolean',
+          describe: 'Delete pods that have no controller (they are not re-created)',
+        })
+        .option('ignore-hpa', {
+          type: 'boolean',
+          describe: 'Proceed although a HorizontalPodAutoscaler targets an owner',
+        })
+        .option('fresh-volume', {
+          type: 'boolean',
+          describe: 'Copy to a new volume even if the class and size stay the same',
+        }),
+      {
+        bindMs: 'Max wait for a claim to bind',
+        startMs: 'Max wait for the copy pod to start',
+        copyMs: 'Max duration of the copy',
+        scaleMs: 'Max wait for pods to stop using the claim',
+        deleteMs: 'Max wait for deletions',
+        readyMs: 'Max wait for owners to be ready again',
+      },
+    )
       .example('$0 data --to-class fast', 'Move claim "data" to StorageClass fast')
       .example(
         '$0 data -n shop --size 50Gi --dry-run',

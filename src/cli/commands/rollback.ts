@@ -12,6 +12,7 @@ import type { Io } from '../render/types.js';
 import { completeRollbackRequest, type RollbackArgv } from '../request.js';
 import { Reported } from '../reported.js';
 import { withForceUnlock, whileLocked } from '../lock.js';
+import { withTimeoutFlags } from '../timeout-flags.js';
 import type { Connection } from '../../kube/connect.js';
 
 export async function runRollbackCommand(argv: RollbackArgv, io: Io): Promise<void> {
@@ -64,15 +65,20 @@ export const rollbackCommand: CommandModule<object, RollbackArgv> = {
   command: 'rollback [claim]',
   describe: 'Undo a migration: the claim back on its original PV, owners and policies as they were',
   builder: (y: Argv) =>
-    withForceUnlock(withKubeFlags(y))
-      .positional('claim', { type: 'string', describe: 'Name of the PersistentVolumeClaim' })
-      .option('timeout-bind', { type: 'string', describe: 'Max wait for the claim to bind (default 10m)' })
-      .option('timeout-scale', { type: 'string', describe: 'Max wait for pods to stop (default 10m)' })
-      .option('timeout-delete', { type: 'string', describe: 'Max wait for deletions (default 5m)' })
-      .option('timeout-ready', { type: 'string', describe: 'Max wait for owners to be ready (default 10m)' })
-      .example(
-        '$0 rollback data -n shop',
-        'Put claim shop/data back on its original PV',
-      ) as unknown as Argv<RollbackArgv>,
+    withTimeoutFlags(
+      withForceUnlock(withKubeFlags(y)).positional('claim', {
+        type: 'string',
+        describe: 'Name of the PersistentVolumeClaim',
+      }),
+      {
+        bindMs: 'Max wait for the claim to bind',
+        scaleMs: 'Max wait for pods to stop',
+        deleteMs: 'Max wait for deletions',
+        readyMs: 'Max wait for owners to be ready',
+      },
+    ).example(
+      '$0 rollback data -n shop',
+      'Put claim shop/data back on its original PV',
+    ) as unknown as Argv<RollbackArgv>,
   handler: () => undefined, // replaced in app.ts, which owns the Io
 };
