@@ -4,23 +4,16 @@ import type { Argv, CommandModule } from 'yargs';
 import { prepareCleanup, runCleanup } from '../../core/cleanup.js';
 import { UsageError } from '../../core/errors.js';
 import { confirm, isInteractive } from '../confirm.js';
-import { announceTarget, kubeTarget, withKubeFlags } from '../flags.js';
-import { createRenderer } from '../render/index.js';
+import { connectAfterFlags, endWithOutcome, rendererFor } from '../command-frame.js';
+import { withKubeFlags } from '../flags.js';
 import type { Io } from '../render/types.js';
 import { completeCleanupRequest, type CleanupArgv } from '../request.js';
-import { Reported } from '../reported.js';
 import { withForceUnlock, whileLocked } from '../lock.js';
 import { withTimeoutFlags } from '../timeout-flags.js';
-import type { Connection } from '../../kube/connect.js';
 
 export async function runCleanupCommand(argv: CleanupArgv, io: Io): Promise<void> {
-  const { connect } = await import('../../kube/connect.js');
-  let connection: Connection | undefined;
-  const kube = kubeTarget(argv, io.env);
-  const { request: req, cli } = completeCleanupRequest(argv, () => (connection ??= connect(kube)).namespace);
-  connection ??= connect(kube);
-  const renderer = await createRenderer(cli.output, io);
-  announceTarget(connection.target, renderer, cli.output, io);
+  const { request: req, cli, connection } = await connectAfterFlags(argv, io, completeCleanupRequest);
+  const renderer = await rendererFor(io, cli.output, connection.target);
   const cluster = connection.cluster;
   // Quick and not interruptible: the lock only keeps a move or rollback from running meanwhile.
   const cleanup = async (): Promise<void> => {
@@ -43,16 +36,9 @@ export async function runCleanupCommand(argv: CleanupArgv, io: Io): Promise<void
     ]);
     await runCleanup(req, cluster, renderer.emit, target);
   };
-  try {
-    await whileLocked(
-      { cluster, req, cli, command: 'cleanup', emit: renderer.emit, signal: io.signal },
-      cleanup,
-    );
-    await renderer.end();
-  } catch (err) {
-    await renderer.end(err);
-    throw new Reported(err);
-  }
+  await endWithOutcome(renderer, () =>
+    whileLocked({ cluster, req, cli, command: 'cleanup', emit: renderer.emit, signal: io.signal }, cleanup),
+  );
 }
 
 export const cleanupCommand: CommandModule<object, CleanupArgv> = {

@@ -6,27 +6,17 @@ import { prepareMigration, runMigration } from '../../core/runner.js';
 import { tarEngine } from '../../engines/tar/index.js';
 import { UsageError } from '../../core/errors.js';
 import { confirm, isInteractive } from '../confirm.js';
-import { announceTarget, kubeTarget, withKubeFlags } from '../flags.js';
-import { createRenderer } from '../render/index.js';
+import { connectAfterFlags, endWithOutcome, rendererFor } from '../command-frame.js';
+import { withKubeFlags } from '../flags.js';
 import type { Io } from '../render/types.js';
 import { completeMoveRequest, type MoveArgv } from '../request.js';
-import { Reported } from '../reported.js';
 import { testKillHook } from '../test-hooks.js';
 import { withForceUnlock, whileLocked } from '../lock.js';
 import { withTimeoutFlags } from '../timeout-flags.js';
-import type { Connection } from '../../kube/connect.js';
 
 export async function runMove(argv: MoveArgv, io: Io, command: 'move' | 'resume' = 'move'): Promise<void> {
-  // Loaded here, not at the top: `--help` must not load @kubernetes/client-node.
-  const { connect } = await import('../../kube/connect.js');
-  let connection: Connection | undefined;
-  const kube = kubeTarget(argv, io.env);
-  // The kubeconfig is read only once the flags are valid, and only for the default namespace.
-  const { request: req, cli } = completeMoveRequest(argv, () => (connection ??= connect(kube)).namespace);
-  connection ??= connect(kube);
-
-  const renderer = await createRenderer(cli.output, io);
-  announceTarget(connection.target, renderer, cli.output, io);
+  const { request: req, cli, connection } = await connectAfterFlags(argv, io, completeMoveRequest);
+  const renderer = await rendererFor(io, cli.output, connection.target);
   const kill = testKillHook(io.env);
   const emit: typeof renderer.emit = (e) => {
     renderer.emit(e);
@@ -68,17 +58,15 @@ export async function runMove(argv: MoveArgv, io: Io, command: 'move' | 'resume'
     renderer.begin(ITINERARY.map((s) => ({ id: s.id, title: s.title })));
     await runMigration(req, deps, prepared);
   };
-  try {
-    // A dry run changes nothing, so it neither takes the lock nor waits for it.
-    if (cli.dryRun) await move(io.signal);
-    else await whileLocked({ cluster, req, cli, command, emit, signal: io.signal }, move);
-    reportRequests();
-    await renderer.end();
-  } catch (err) {
-    reportRequests();
-    await renderer.end(err);
-    throw new Reported(err);
-  }
+  await endWithOutcome(renderer, async () => {
+    try {
+      // A dry run changes nothing, so it neither takes the lock nor waits for it.
+      if (cli.dryRun) await move(io.signal);
+      else await whileLocked({ cluster, req, cli, command, emit, signal: io.signal }, move);
+    } finally {
+      reportRequests();
+    }
+  });
 }
 
 export const moveCommand: CommandModule<object, MoveArgv> = {

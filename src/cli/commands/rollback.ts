@@ -6,23 +6,16 @@ import { UNDO_ITINERARY } from '../../core/undo-steps.js';
 import { prepareRollback, runRollback } from '../../core/rollback.js';
 import { UsageError } from '../../core/errors.js';
 import { confirm, isInteractive } from '../confirm.js';
-import { announceTarget, kubeTarget, withKubeFlags } from '../flags.js';
-import { createRenderer } from '../render/index.js';
+import { connectAfterFlags, endWithOutcome, rendererFor } from '../command-frame.js';
+import { withKubeFlags } from '../flags.js';
 import type { Io } from '../render/types.js';
 import { completeRollbackRequest, type RollbackArgv } from '../request.js';
-import { Reported } from '../reported.js';
 import { withForceUnlock, whileLocked } from '../lock.js';
 import { withTimeoutFlags } from '../timeout-flags.js';
-import type { Connection } from '../../kube/connect.js';
 
 export async function runRollbackCommand(argv: RollbackArgv, io: Io): Promise<void> {
-  const { connect } = await import('../../kube/connect.js');
-  let connection: Connection | undefined;
-  const kube = kubeTarget(argv, io.env);
-  const { request: req, cli } = completeRollbackRequest(argv, () => (connection ??= connect(kube)).namespace);
-  connection ??= connect(kube);
-  const renderer = await createRenderer(cli.output, io);
-  announceTarget(connection.target, renderer, cli.output, io);
+  const { request: req, cli, connection } = await connectAfterFlags(argv, io, completeRollbackRequest);
+  const renderer = await rendererFor(io, cli.output, connection.target);
   const cluster = connection.cluster;
   const rollback = async (signal: AbortSignal): Promise<void> => {
     const prepared = await prepareRollback(req, cluster);
@@ -49,16 +42,9 @@ export async function runRollbackCommand(argv: RollbackArgv, io: Io): Promise<vo
     renderer.begin(UNDO_ITINERARY.map((s) => ({ id: s.id, title: s.title })));
     await runRollback(req, { cluster, emit: renderer.emit, signal }, prepared);
   };
-  try {
-    await whileLocked(
-      { cluster, req, cli, command: 'rollback', emit: renderer.emit, signal: io.signal },
-      rollback,
-    );
-    await renderer.end();
-  } catch (err) {
-    await renderer.end(err);
-    throw new Reported(err);
-  }
+  await endWithOutcome(renderer, () =>
+    whileLocked({ cluster, req, cli, command: 'rollback', emit: renderer.emit, signal: io.signal }, rollback),
+  );
 }
 
 export const rollbackCommand: CommandModule<object, RollbackArgv> = {

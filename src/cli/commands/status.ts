@@ -4,17 +4,13 @@ import type { Argv, CommandModule } from 'yargs';
 import { PreflightError } from '../../core/errors.js';
 import { journalName } from '../../core/names.js';
 import { statusOf, statusTable, statusText, type JournalEntry } from '../../core/status.js';
-import { kubeTarget, withKubeFlags } from '../flags.js';
+import { connectAfterFlags } from '../command-frame.js';
+import { withKubeFlags } from '../flags.js';
 import type { Io } from '../render/types.js';
 import { completeStatusRequest, type StatusArgv } from '../request.js';
-import type { Connection } from '../../kube/connect.js';
 
 export async function runStatus(argv: StatusArgv, io: Io): Promise<void> {
-  const { connect } = await import('../../kube/connect.js');
-  let connection: Connection | undefined;
-  const kube = kubeTarget(argv, io.env);
-  const r = completeStatusRequest(argv, () => (connection ??= connect(kube)).namespace);
-  connection ??= connect(kube);
+  const { connection, ...r } = await connectAfterFlags(argv, io, completeStatusRequest);
   const json = r.output === 'json';
   if (r.claim && r.namespace) {
     const entries = await connection.cluster.listJournals(r.namespace);
