@@ -2,8 +2,7 @@
 // delete the journal. Refuses anything else.
 import type { Argv, CommandModule } from 'yargs';
 import { prepareCleanup, runCleanup } from '../../core/cleanup.js';
-import { UsageError } from '../../core/errors.js';
-import { confirm, isInteractive } from '../confirm.js';
+import { confirmOrStop, isInteractive } from '../confirm.js';
 import { connectAfterFlags, endWithOutcome, rendererFor } from '../command-frame.js';
 import { withKubeFlags } from '../flags.js';
 import type { Io } from '../render/types.js';
@@ -23,12 +22,7 @@ export async function runCleanupCommand(argv: CleanupArgv, io: Io): Promise<void
         `Migration ${target.migrationId} of ${req.namespace}/${req.claim} is finished; the claim is on PV ${target.targetPv}.\n` +
           `Cleanup releases the old PV ${target.sourcePv} (original reclaim policy ${target.sourcePolicy}) and deletes the journal.\n`,
       );
-      if (!(await confirm(io, `Delete PV ${target.sourcePv}?`))) {
-        throw new UsageError(
-          'not confirmed; nothing was changed',
-          `Run \`${req.commands.cleanup}\` again, or add --yes.`,
-        );
-      }
+      await confirmOrStop(io, `Delete PV ${target.sourcePv}?`, req.commands.cleanup);
     }
     renderer.begin([
       { id: 'delete-source-pv', title: `Release source PV ${target.sourcePv}` },

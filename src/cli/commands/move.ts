@@ -4,8 +4,7 @@ import { DEFAULT_IMAGE, DEFAULT_IMAGE_PULL_POLICY } from '../../core/defaults.js
 import { ITINERARY } from '../../core/itinerary.js';
 import { prepareMigration, runMigration } from '../../core/runner.js';
 import { tarEngine } from '../../engines/tar/index.js';
-import { UsageError } from '../../core/errors.js';
-import { confirm, isInteractive } from '../confirm.js';
+import { confirmOrStop, isInteractive } from '../confirm.js';
 import { connectAfterFlags, endWithOutcome, rendererFor } from '../command-frame.js';
 import { withKubeFlags } from '../flags.js';
 import type { Io } from '../render/types.js';
@@ -48,12 +47,7 @@ export async function runMove(argv: MoveArgv, io: Io, command: 'move' | 'resume'
     }
     if (cli.output !== 'json' && isInteractive(io) && !cli.yes) {
       await renderer.showPlan(prepared.plan, false);
-      if (!(await confirm(io, 'Start the migration?'))) {
-        throw new UsageError(
-          'not confirmed; nothing was changed',
-          `Run \`${req.commands.resume}\` again, or add --yes.`,
-        );
-      }
+      await confirmOrStop(io, 'Start the migration?', req.commands.resume);
     }
     renderer.begin(ITINERARY.map((s) => ({ id: s.id, title: s.title })));
     await runMigration(req, deps, prepared);

@@ -5,7 +5,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { UNDO_ITINERARY } from '../../core/undo-steps.js';
 import { prepareRollback, runRollback } from '../../core/rollback.js';
 import { UsageError } from '../../core/errors.js';
-import { confirm, isInteractive } from '../confirm.js';
+import { confirmOrStop, isInteractive } from '../confirm.js';
 import { connectAfterFlags, endWithOutcome, rendererFor } from '../command-frame.js';
 import { withKubeFlags } from '../flags.js';
 import type { Io } from '../render/types.js';
@@ -32,12 +32,7 @@ export async function runRollbackCommand(argv: RollbackArgv, io: Io): Promise<vo
         );
       }
       io.stdout.write(`${warning}\n`);
-      if (!(await confirm(io, 'Roll back to the pre-move data?'))) {
-        throw new UsageError(
-          'not confirmed; nothing was changed',
-          `Run \`${req.commands.rollback}\` again, or add --yes.`,
-        );
-      }
+      await confirmOrStop(io, 'Roll back to the pre-move data?', req.commands.rollback);
     }
     renderer.begin(UNDO_ITINERARY.map((s) => ({ id: s.id, title: s.title })));
     await runRollback(req, { cluster, emit: renderer.emit, signal }, prepared);
