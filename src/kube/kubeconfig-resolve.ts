@@ -3,7 +3,7 @@
 // current-context; --cluster/--user over the context's; each flag over the matching kubeconfig
 // field; -n over the context's namespace, else "default". Pure: no file is read here.
 import path from 'node:path';
-import { KubeconfigError, type Fields, type MergedKubeconfig } from './kubeconfig-files.js';
+import { KubeconfigError, type Entry, type Fields, type MergedKubeconfig } from './kubeconfig-files.js';
 
 /** kubectl's connection flags, as given (undefined: not given). */
 export interface KubeOverrides {
@@ -81,6 +81,28 @@ function names(m: Map<string, unknown>): string {
   return [...m.keys()].join(', ') || 'none';
 }
 
+/**
+ * The cluster or user the flag names, else the one the context names (read only without the
+ * flag). A flag naming none of the kubeconfig's is refused here; a context naming none gives no entry.
+ */
+function entryNamed(
+  kind: 'cluster' | 'user',
+  entries: Map<string, Entry>,
+  flag: string | undefined,
+  ctx: Fields,
+  ctxWhat: string,
+): [name: string, entry: Entry | undefined] {
+  const name = flag || text(ctx, kind, ctxWhat) || '';
+  const entry = entries.get(name);
+  if (flag && !entry) {
+    throw new KubeconfigError(
+      `${kind} "${flag}" is not in the kubeconfig (${kind}s: ${names(entries)})`,
+      `Pass one of them with --${kind}.`,
+    );
+  }
+  return [name, entry];
+}
+
 const UNITS: Record<string, number> = {
   ns: 1e-6,
   us: 1e-3,
@@ -130,22 +152,8 @@ export function resolveKubeconfig(
   const ctx = ctxEntry?.fields ?? {};
   const ctxWhat = `context "${context}"`;
 
-  const clusterName = o.cluster || text(ctx, 'cluster', ctxWhat) || '';
-  const clusterEntry = merged.clusters.get(clusterName);
-  if (o.cluster && !clusterEntry) {
-    throw new KubeconfigError(
-      `cluster "${o.cluster}" is not in the kubeconfig (clusters: ${names(merged.clusters)})`,
-      'Pass one of them with --cluster.',
-    );
-  }
-  const userName = o.user || text(ctx, 'user', ctxWhat) || '';
-  const userEntry = merged.users.get(userName);
-  if (o.user && !userEntry) {
-    throw new KubeconfigError(
-      `user "${o.user}" is not in the kubeconfig (users: ${names(merged.users)})`,
-      'Pass one of them with --user.',
-    );
-  }
+  const [clusterName, clusterEntry] = entryNamed('cluster', merged.clusters, o.cluster, ctx, ctxWhat);
+  const [userName, userEntry] = entryNamed('user', merged.users, o.user, ctx, ctxWhat);
   const namespace = o.namespace || text(ctx, 'namespace', ctxWhat) || 'default';
 
   // The cluster: the kubeconfig's fields, then the flags that are set.
