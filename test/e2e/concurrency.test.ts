@@ -10,6 +10,7 @@ import {
   createNamespace,
   deleteNamespace,
   deleteVolumesOf,
+  waitFor,
   type Cluster,
 } from '../helpers/cluster.js';
 import { explain, runCli, type CliResult } from '../helpers/cli.js';
@@ -53,13 +54,31 @@ describe('two runs at once on the same claim', function () {
     await deleteVolumesOf(c, ns);
   });
 
-  it('a second move and a rollback during the copy are refused at once naming the holder; the first run completes', async () => {
-    const app = await createApp(c, ns, { extraMb: 200 });
+  it('a second move and a rollback during a move are refused at once naming the holder; the first run completes', async () => {
+    const app = await createApp(c, ns);
+    // The first run must still be running when the other two start (each takes seconds to start on
+    // a loaded machine): its application's pod takes 60s to stop (sleep as PID 1 ignores SIGTERM,
+    // so the grace period runs out), and the scale-down step waits for it.
+    await c.apps.patchNamespacedDeployment({
+      name: 'web',
+      namespace: ns,
+      body: [{ op: 'add', path: '/spec/template/spec/terminationGracePeriodSeconds', value: 60 }],
+    });
+    await waitFor('web to run with the 60s grace period', 180_000, async () => {
+      const pods = await c.core.listNamespacedPod({ namespace: ns, labelSelector: 'app=web' });
+      const ready = pods.items.filter(
+        (p) =>
+          p.spec?.terminationGracePeriodSeconds === 60 &&
+          !p.metadata?.deletionTimestamp &&
+          p.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'),
+      );
+      return ready.length === 1 && pods.items.length === 1 ? true : undefined;
+    });
     const move = ['data', '--to-class', 'standard', '-n', ns, '-o', 'json'];
     let during:
       Promise<{ holder?: string; second: CliResult; rollback: CliResult; after?: string }> | undefined;
     const first = startCli(move, (e) => {
-      if (e.type !== 'step' || e.step !== 'copy' || e.status !== 'started' || during) return;
+      if (e.type !== 'step' || e.step !== 'scale-down' || e.status !== 'started' || during) return;
       during = (async () => {
         const holder = await holderOf();
         const [second, rollback] = await Promise.all([

@@ -184,7 +184,11 @@ describe('kubectl pvmove: one claim', function () {
           .sort(),
         pods: pods.items.length,
         claims: pvcs.items.map((o) => o.metadata?.name),
-        pvs: pvs.items.map((o) => `${o.metadata?.name}@${o.metadata?.resourceVersion}`).sort(),
+        // This namespace's PVs only: other e2e files run at the same time and change theirs.
+        pvs: pvs.items
+          .filter((o) => o.spec?.claimRef?.namespace === ns)
+          .map((o) => `${o.metadata?.name}@${o.metadata?.resourceVersion}`)
+          .sort(),
       };
     };
     const before = await snapshot();
