@@ -100,13 +100,13 @@ describe('kubeconfig files: which ones, merged with kubectl rules', () => {
         ],
       },
     });
-    const m = loadKubeconfigFiles(list(['rel/one/config']), { read, cwd: '/work', sep: '/' });
-    expect(m.clusters.get('c')?.fields['certificate-authority']).to.equal('/work/rel/one/ca.crt');
+    const m = loadKubeconfigFiles(list(['rel/one/config']), { read, cwd: '/home/alice', sep: '/' });
+    expect(m.clusters.get('c')?.fields['certificate-authority']).to.equal('/home/alice/rel/one/ca.crt');
     const u = m.users.get('u')!.fields;
-    expect(u['client-certificate']).to.equal('/work/rel/one/certs/u.crt');
+    expect(u['client-certificate']).to.equal('/home/alice/rel/one/certs/u.crt');
     expect(u['client-key']).to.equal('/abs/u.key');
-    expect(u.tokenFile).to.equal('/work/rel/token');
-    expect((u.exec as { command: string }).command).to.equal('/work/rel/one/bin/login');
+    expect(u.tokenFile).to.equal('/home/alice/rel/token');
+    expect((u.exec as { command: string }).command).to.equal('/home/alice/rel/one/bin/login');
     // A command without a path is looked up on PATH, as kubectl does.
     expect((m.users.get('on-path')!.fields.exec as { command: string }).command).to.equal('aws');
   });
