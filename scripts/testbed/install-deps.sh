@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test bed runs on (containerd, runc, CNI plugins, tools to build
-# the images). Quick when everything is already there: apt is only asked for what is missing.
+# the images, e2fsprogs for the local PVs' filesystems). Quick when everything is already there:
+# apt is only asked for what is missing.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
 packages=(containerd runc containernetworking-plugins debootstrap iptables openssl jq rsync acl attr
-  util-linux mount iproute2 procps gcc libc6-dev kmod ca-certificates curl)
+  util-linux mount e2fsprogs iproute2 procps gcc libc6-dev kmod ca-certificates curl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -3,15 +3,18 @@
 # kube-scheduler, kubelet, containerd, runc and CNI, all on this machine.
 #
 #   testbed.sh up       install, build (cached), start everything, wait for the Node, add StorageClasses
+#                       and the pool of local PVs on loop devices (lib/local-pvs.sh)
 #   testbed.sh down     stop what `up` started (by pid file) and remove the test bed's state
 #   testbed.sh status   which components run, and the Node's condition
 #   testbed.sh env      prints the export line for KUBECONFIG
 #   testbed.sh logs [C] tail of every component's log (or of one)
+#   testbed.sh local-pvs  (re)checks the local PV pool of a running test bed, starts its refill
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 source "$TB_DIR/lib/proc.sh"
 source "$TB_DIR/lib/pki.sh"
 source "$TB_DIR/lib/config.sh"
+source "$TB_DIR/lib/local-pvs.sh"
 
 COMPONENTS=(etcd kube-apiserver containerd kube-controller-manager kube-scheduler kubelet)
 
@@ -25,7 +28,7 @@ all_running() {
 }
 
 cmd_up() {
-  if all_running && node_ready; then log "already up (KUBECONFIG=$TB_KUBECONFIG)"; return 0; fi
+  if all_running && node_ready; then start_local_pvs; log "already up (KUBECONFIG=$TB_KUBECONFIG)"; return 0; fi
   # Anything half-running or left behind by a crash is cleared first, so `up` starts clean.
   if [ -d "$TB_STATE" ]; then log "clearing a previous, incomplete test bed"; cmd_down; fi
   bash "$TB_DIR/install-deps.sh"
@@ -71,6 +74,7 @@ cmd_up() {
     --hostname-override "$TB_NODE" --node-ip "$ip" --v=1
   wait_for kubelet 120 node_ready
   apply_storage_classes
+  start_local_pvs
   log "up: Node $TB_NODE is Ready. $(cmd_env)"
 }
 
@@ -79,6 +83,19 @@ prepare_host() {
   modprobe overlay 2>/dev/null || true
   modprobe br_netfilter 2>/dev/null || true
   mkdir -p "$TB_HOSTPATH_DIR"
+  # Loop devices on files of a test bed whose state directory is gone (removed by hand, or a crash
+  # in the middle of `down`).
+  detach_testbed_loops
+}
+
+# The local StorageClasses, every disk of the pool checked and each missing PV created, then the
+# refill loop (a component like the others) that wipes and re-creates released PVs.
+start_local_pvs() {
+  apply_local_storage_classes
+  local_pvs_refill full || die "could not list the local PVs"
+  component_pid local-pvs >/dev/null ||
+    start_component local-pvs "$(command -v bash)" "$TB_DIR/testbed.sh" local-pvs-loop
+  log "local PVs: $(local_pool | wc -l) in the pool (classes local-block, local-fs)"
 }
 
 import_images() {
@@ -135,6 +152,7 @@ unmount_under() {
 }
 
 cmd_down() {
+  stop_component local-pvs
   stop_component kubelet
   # Remove pod sandboxes through containerd while it still runs: this tears down their networks.
   if component_pid containerd >/dev/null; then
@@ -146,7 +164,11 @@ cmd_down() {
   local c
   for c in kube-scheduler kube-controller-manager containerd kube-apiserver etcd; do stop_component "$c"; done
   stop_pod_processes
+  # Detached first (a mounted one goes when it is unmounted), then once more for any the kubelet's
+  # unmounts released.
+  detach_testbed_loops
   unmount_under "$TB_STATE"
+  detach_testbed_loops
   ip link del pvmove0 2>/dev/null || true
   if [ -d "$TB_STATE" ]; then rm -rf "$TB_STATE" || { sleep 2; unmount_under "$TB_STATE"; rm -rf "$TB_STATE"; }; fi
   rm -rf "$TB_HOSTPATH_DIR"
@@ -158,6 +180,7 @@ cmd_status() {
   for c in "${COMPONENTS[@]}"; do
     if pid=$(component_pid "$c"); then printf '%-24s running (pid %s)\n' "$c" "$pid"; else printf '%-24s stopped\n' "$c"; rc=1; fi
   done
+  if pid=$(component_pid local-pvs); then printf '%-24s running (pid %s)\n' local-pvs "$pid"; else printf '%-24s stopped\n' local-pvs; rc=1; fi
   if node_ready 2>/dev/null; then echo "node $TB_NODE: Ready"; else echo "node $TB_NODE: not Ready"; rc=1; fi
   return $rc
 }
@@ -170,8 +193,9 @@ cmd_env() {
 }
 
 cmd_logs() {
-  local c
-  for c in "${@:-${COMPONENTS[@]}}"; do
+  local c list=("$@")
+  [ ${#list[@]} -gt 0 ] || list=("${COMPONENTS[@]}" local-pvs)
+  for c in "${list[@]}"; do
     [ -s "$TB_LOGS/$c.log" ] || continue
     echo "===== $c ($TB_LOGS/$c.log) ====="; tail -n "${TB_LOG_LINES:-30}" "$TB_LOGS/$c.log"
   done
@@ -183,5 +207,7 @@ case "${1:-}" in
   status) cmd_status ;;
   env) cmd_env ;;
   logs) shift; cmd_logs "$@" ;;
-  *) echo "usage: $0 up|down|status|env|logs [component]" >&2; exit 2 ;;
+  local-pvs) all_running || die "the test bed is not up"; start_local_pvs ;;
+  local-pvs-loop) local_pvs_loop ;;
+  *) echo "usage: $0 up|down|status|env|logs [component]|local-pvs" >&2; exit 2 ;;
 esac
