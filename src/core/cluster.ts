@@ -1,7 +1,7 @@
 // What the core needs from a cluster, as plain objects. src/kube/facade.ts implements it with
 // @kubernetes/client-node; the core depends on this interface only (dependency inversion), so the
 // orchestration can be exercised with a fake.
-import type { Journal } from './journal.js';
+import type { MigrationJournal } from './journal.js';
 import type { JournalEntry } from './status.js';
 import type { LeaseRecord } from './lock.js';
 import type { Hpa, Labels, OwnerId, OwnerState, Pod, Pv, Pvc, StorageClass, Workload } from './types.js';
@@ -21,8 +21,9 @@ export interface KubeEvent {
   message?: string;
 }
 
+/** A migration's journal as stored (see src/core/journal-store.ts for one claim's view of it). */
 export interface StoredJournal {
-  journal: Journal;
+  document: MigrationJournal;
   resourceVersion: string;
 }
 
@@ -42,12 +43,17 @@ export interface WaitOptions {
 
 export interface ClusterPort {
   readJournal(namespace: string, name: string): Promise<StoredJournal | undefined>;
-  createJournal(namespace: string, name: string, labels: Labels, journal: Journal): Promise<StoredJournal>;
+  createJournal(
+    namespace: string,
+    name: string,
+    labels: Labels,
+    journal: MigrationJournal,
+  ): Promise<StoredJournal>;
   /** Replaces the journal if resourceVersion still matches; throws ConflictProblem otherwise. */
   replaceJournal(
     namespace: string,
     name: string,
-    journal: Journal,
+    journal: MigrationJournal,
     resourceVersion: string,
   ): Promise<StoredJournal>;
   deleteJournal(namespace: string, name: string): Promise<void>;

@@ -1,15 +1,20 @@
-// The migration, in order. Ids are persisted in journals: never rename or reuse one. Later work
-// (rollback, several claims, Block volumes, warm pre-copy) adds steps or separate itineraries
-// around these ids.
+// The migration, in order, and its rollback: the same steps walked backwards, each one running its
+// own undo steps. Ids are persisted in journals: never rename or reuse one. A new kind of step is
+// one file in src/core/steps/ (forward action, postcondition, undo, plan) and one line here.
 import { copy } from './steps/copy.js';
+import { createTarget } from './steps/create-target.js';
 import { finish } from './steps/finish.js';
+import { prebindTargetPv } from './steps/prebind-target-pv.js';
 import { preflight } from './steps/preflight.js';
 import { recordJournal } from './steps/record-journal.js';
-import { restoreReclaimPolicy, retainSourcePv, retainTargetPv } from './steps/reclaim.js';
-import { scaleDown, scaleUp } from './steps/scale.js';
-import { prebindTargetPv, recreateClaim, releaseClaims } from './steps/swap.js';
-import { createTarget } from './steps/target.js';
-import type { Step } from './step.js';
+import { recreateClaim } from './steps/recreate-claim.js';
+import { releaseClaims } from './steps/release-claims.js';
+import { restoreReclaimPolicy } from './steps/restore-reclaim-policy.js';
+import { retainSourcePv } from './steps/retain-source-pv.js';
+import { retainTargetPv } from './steps/retain-target-pv.js';
+import { scaleDown } from './steps/scale-down.js';
+import { scaleUp } from './steps/scale-up.js';
+import type { Step, UndoStep } from './step.js';
 
 export const ITINERARY: readonly Step[] = [
   preflight, //               1. checks, nothing changes
@@ -28,3 +33,10 @@ export const ITINERARY: readonly Step[] = [
 ] as const;
 
 export const STEP_IDS = ITINERARY.map((s) => s.id);
+
+/** The rollback: every step's undo steps, last step first (src/core/rollback.ts walks it). */
+export function undoItinerary(steps: readonly Step[] = ITINERARY): UndoStep[] {
+  return [...steps].reverse().flatMap((s) => s.undo ?? []);
+}
+
+export const UNDO_ITINERARY: readonly UndoStep[] = undoItinerary();

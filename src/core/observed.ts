@@ -95,3 +95,58 @@ export function ownersRestored(o: Observed): boolean {
     );
   });
 }
+
+export function reclaimPolicyOf(
+  pv: { spec?: { persistentVolumeReclaimPolicy?: string } } | undefined,
+): string | undefined {
+  return pv?.spec?.persistentVolumeReclaimPolicy;
+}
+
+/** The claim under the original name is the one we re-created on the target PV (the swap happened, fully or partly). */
+export function finalClaimPresent(o: Observed): boolean {
+  const pv = targetPvName(o);
+  return (
+    o.claim !== undefined &&
+    !originalClaimExists(o) &&
+    isRecreatedClaim(o) &&
+    pv !== undefined &&
+    o.claim.spec?.volumeName === pv
+  );
+}
+
+/** The claim under the original name is bound to the source PV (the original, or the restored one). */
+export function claimOnSource(o: Observed): boolean {
+  const source = o.journal?.original.sourcePv.name;
+  return (
+    source !== undefined &&
+    o.claim?.spec?.volumeName === source &&
+    o.claim.status?.phase === 'Bound' &&
+    o.claim.metadata.deletionTimestamp === undefined
+  );
+}
+
+/** A claim under the original name that is neither the original nor the one this migration re-created. */
+export function nameTaken(o: Observed): boolean {
+  return o.claim !== undefined && !originalClaimExists(o) && !isRecreatedClaim(o);
+}
+
+/**
+ * As nameTaken, for a rollback: a claim on the source PV is also ours (the one a rollback restored).
+ * Someone else's claim (a StatefulSet scaling up binds the pre-bound target PV whatever its class)
+ * is neither deleted nor unbound by us.
+ */
+export function nameTakenByOther(o: Observed): boolean {
+  return nameTaken(o) && o.claim?.spec?.volumeName !== o.journal?.original.sourcePv.name;
+}
+
+/** The PV's claimRef names the original claim, pre-bound (no uid) or bound to the claim now under that name. */
+export function heldForOriginalName(pv: Pv | undefined, o: Observed): boolean {
+  const ref = pv?.spec?.claimRef;
+  const claim = o.journal?.claim;
+  return (
+    claim !== undefined &&
+    ref?.name === claim.name &&
+    ref.namespace === claim.namespace &&
+    (!ref.uid || ref.uid === o.claim?.metadata.uid)
+  );
+}

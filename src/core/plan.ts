@@ -1,23 +1,15 @@
 // The plan: request + observed state -> steps (with what is already done) and every manifest or
-// patch that would be sent. Pure, so --dry-run, the confirmation prompt and tests share it.
+// patch that would be sent, each step saying its own (Step.plan). Pure, so --dry-run, the
+// confirmation prompt and tests share it.
 import { ITINERARY } from './itinerary.js';
-import {
-  buildRecreatedClaim,
-  buildTargetClaim,
-  copiedPatch,
-  keptVolumeAttributesClass,
-  prebindPatch,
-  reclaimPolicyPatch,
-  sourceMigratedPatch,
-  storageRequest,
-} from './manifests.js';
+import { keptVolumeAttributesClass, storageRequest } from './manifests.js';
 import type { CopyEngine } from './copy-engine.js';
 import type { MigrationNames } from './names.js';
 import type { Observed } from './observed.js';
 import { targetPvName } from './observed.js';
 import { deletesClaimsOnScaleDown, ownerLabel } from './owners.js';
-import { copyPodFor } from './steps/target.js';
-import { JOURNAL_SCHEMA_VERSION, type Journal } from './journal.js';
+import type { Journal } from './journal.js';
+import type { Step } from './step.js';
 import type { MigrationRequest, OwnerId, OwnerRecord, Pvc } from './types.js';
 
 export interface PlannedChange {
@@ -57,7 +49,20 @@ export interface PlanInput {
 /** Placeholder for names only known once the cluster made them (the provisioned PV). */
 export const TARGET_PV_PLACEHOLDER = '<target PV, known once bound>';
 
-export function planMigration(p: PlanInput): Plan {
+/** What every step's plan() reads: the input plus the names and values derived from it once. */
+export interface PlanContext extends PlanInput {
+  migrationId: string;
+  /** The claim as it was (from the journal when resuming). */
+  original: Pvc;
+  sourcePv: string;
+  sourcePolicy: string;
+  /** The target PV's name, or TARGET_PV_PLACEHOLDER until it is bound. */
+  targetPv: string;
+  /** What the copy pod is built from before the journal exists. */
+  pseudoJournal: Pick<Journal, 'migrationId' | 'request'>;
+}
+
+export function planMigration(p: PlanInput, steps: readonly Step[] = ITINERARY): Plan {
   const { req, names, observed: o } = p;
   const journal = o.journal;
   const original: Pvc = journal?.original.pvc ??
@@ -66,123 +71,20 @@ export function planMigration(p: PlanInput): Plan {
   const sourcePolicy =
     journal?.original.sourcePv.reclaimPolicy ?? o.sourcePv?.spec?.persistentVolumeReclaimPolicy ?? 'Delete';
   const targetPv = targetPvName(o);
-  const pvName = targetPv ?? TARGET_PV_PLACEHOLDER;
   const migrationId = names.migrationId;
-  const pseudoJournal: Pick<Journal, 'migrationId' | 'request'> = {
+  const ctx: PlanContext = {
+    ...p,
     migrationId,
-    request: { toClass: p.targetClass, size: p.targetSize, verify: req.verify },
+    original,
+    sourcePv,
+    sourcePolicy,
+    targetPv: targetPv ?? TARGET_PV_PLACEHOLDER,
+    pseudoJournal: {
+      migrationId,
+      request: { toClass: p.targetClass, size: p.targetSize, verify: req.verify },
+    },
   };
-
-  const changes: PlannedChange[] = [
-    {
-      step: 'record-journal',
-      action: 'create',
-      kind: 'ConfigMap',
-      name: names.journal,
-      body: {
-        data: {
-          'journal.json': `{ "schemaVersion": ${JOURNAL_SCHEMA_VERSION}, "migrationId": "${migrationId}", ... }`,
-        },
-      },
-    },
-    {
-      step: 'retain-source-pv',
-      action: 'patch',
-      kind: 'PersistentVolume',
-      name: sourcePv,
-      body: reclaimPolicyPatch('Retain'),
-    },
-    ...retentionPatches(p.owners, 'scale-down'),
-    ...p.owners.map((owner): PlannedChange => ({
-      step: 'scale-down',
-      action: owner.kind === 'Job' || owner.kind === 'CronJob' ? 'patch' : 'scale',
-      kind: owner.kind,
-      name: owner.name,
-      body:
-        owner.kind === 'Job' || owner.kind === 'CronJob'
-          ? { spec: { suspend: true } }
-          : { spec: { replicas: 0 } },
-    })),
-    {
-      step: 'create-target',
-      action: 'create',
-      kind: 'PersistentVolumeClaim',
-      name: names.targetClaim,
-      body: buildTargetClaim({
-        original,
-        name: names.targetClaim,
-        migrationId,
-        storageClass: p.targetClass,
-        size: p.targetSize,
-      }),
-    },
-    {
-      step: 'create-target',
-      action: 'create',
-      kind: 'Pod',
-      name: names.copyPod,
-      body: copyPodFor({ req, names, engine: p.engine }, pseudoJournal, o.sourcePv),
-    },
-    {
-      step: 'retain-target-pv',
-      action: 'patch',
-      kind: 'PersistentVolume',
-      name: pvName,
-      body: reclaimPolicyPatch('Retain'),
-    },
-    { step: 'copy', action: 'patch', kind: 'PersistentVolume', name: pvName, body: copiedPatch(migrationId) },
-    { step: 'release-claims', action: 'delete', kind: 'Pod', name: names.copyPod },
-    { step: 'release-claims', action: 'delete', kind: 'PersistentVolumeClaim', name: names.targetClaim },
-    { step: 'release-claims', action: 'delete', kind: 'PersistentVolumeClaim', name: req.claim },
-    {
-      step: 'prebind-target-pv',
-      action: 'patch',
-      kind: 'PersistentVolume',
-      name: pvName,
-      body: prebindPatch(req.namespace, req.claim),
-    },
-    {
-      step: 'recreate-claim',
-      action: 'create',
-      kind: 'PersistentVolumeClaim',
-      name: req.claim,
-      body: buildRecreatedClaim({
-        original,
-        migrationId,
-        storageClass: p.targetClass,
-        size: p.targetSize,
-        targetPv: pvName,
-      }),
-    },
-    {
-      step: 'restore-reclaim-policy',
-      action: 'patch',
-      kind: 'PersistentVolume',
-      name: pvName,
-      body: reclaimPolicyPatch(sourcePolicy),
-    },
-    ...[...p.owners].reverse().map((owner): PlannedChange => {
-      const rec = owner as OwnerRecord;
-      const suspendable = owner.kind === 'Job' || owner.kind === 'CronJob';
-      return {
-        step: 'scale-up',
-        action: suspendable ? 'patch' : 'scale',
-        kind: owner.kind,
-        name: owner.name,
-        body: suspendable
-          ? { spec: { suspend: rec.suspend ?? false } }
-          : { spec: { replicas: rec.replicas ?? '<replicas recorded at scale-down>' } },
-      };
-    }),
-    ...retentionPatches(p.owners, 'scale-up'),
-    {
-      step: 'finish',
-      action: 'patch',
-      kind: 'PersistentVolume',
-      name: sourcePv,
-      body: sourceMigratedPatch(migrationId, pvName),
-    },
-  ];
+  const changes: PlannedChange[] = steps.flatMap((s) => s.plan?.(ctx) ?? []);
 
   const notes: string[] = [
     'The data used is measured in the copy pod before copying; the copy stops there if it does not fit.',
@@ -228,30 +130,10 @@ export function planMigration(p: PlanInput): Plan {
     copyPod: names.copyPod,
     journal: names.journal,
     owners: p.owners.map((x) => ({ kind: x.kind, name: x.name })),
-    steps: ITINERARY.map((s) => ({ id: s.id, title: s.title, done: s.isDone(o) })),
+    steps: steps.map((s) => ({ id: s.id, title: s.title, done: s.isDone(o) })),
     changes,
     notes,
   };
-}
-
-/** Recorded whenScaled: Delete -> Retain before the scale-down, and back after the scale-up. */
-function retentionPatches(
-  owners: (OwnerId | OwnerRecord)[],
-  step: 'scale-down' | 'scale-up',
-): PlannedChange[] {
-  return owners.filter(deletesClaimsOnScaleDown).map((o) => ({
-    step,
-    action: 'patch',
-    kind: 'StatefulSet',
-    name: o.name,
-    body: {
-      spec: {
-        persistentVolumeClaimRetentionPolicy: {
-          whenScaled: step === 'scale-down' ? 'Retain' : (o as OwnerRecord).pvcRetentionWhenScaled,
-        },
-      },
-    },
-  }));
 }
 
 /** A new migration has not read the StatefulSets' policies yet: say what happens if it is Delete. */

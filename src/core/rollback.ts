@@ -1,13 +1,13 @@
-// `kubectl pvmove rollback <claim>`: back to the original state from any point before cleanup. A
-// separate reverse walk (listr2's rollback only undoes the task that threw): read the journal,
-// observe, and run the undo steps whose postcondition does not hold yet. Safe to run twice; an
-// interrupted rollback continues where it stopped.
-import type { ClusterPort, StoredJournal } from './cluster.js';
+// `kubectl pvmove rollback <claim>`: back to the original state from any point before cleanup. The
+// itinerary walked backwards (listr2's rollback only undoes the task that threw): read the journal,
+// observe, and run every step's undo steps whose postcondition does not hold yet, with the same
+// walk as the move. Safe to run twice; an interrupted rollback continues where it stopped.
+import type { ClusterPort } from './cluster.js';
 import { describe, InterruptedError, PreflightError, PvmoveError, StepFailedError } from './errors.js';
 import type { Emit } from './events.js';
 import { walk } from './walk.js';
 import type { Journal, StepRecord } from './journal.js';
-import { rewriteJournal } from './journal-writes.js';
+import { rewriteJournal, type StoredClaimJournal } from './journal-store.js';
 import { journalName, namesFor, type MigrationNames } from './names.js';
 import { observe } from './observe.js';
 import { targetPvName, type Observed } from './observed.js';
@@ -15,7 +15,8 @@ import { readJournalOrRefuse } from './runner.js';
 import { volumesProblem } from './trust.js';
 import type { Commands } from './commands.js';
 import type { Timeouts } from './types.js';
-import { UNDO_ITINERARY, type UndoContext, type UndoStep } from './undo-steps.js';
+import { UNDO_ITINERARY } from './itinerary.js';
+import type { UndoContext, UndoStep } from './step.js';
 
 export interface RollbackRequest {
   namespace: string;
@@ -38,7 +39,7 @@ export interface RollbackPlan {
 }
 
 export interface PreparedRollback {
-  stored: StoredJournal;
+  stored: StoredClaimJournal;
   names: MigrationNames;
   observed: Observed;
   plan: RollbackPlan;

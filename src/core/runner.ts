@@ -1,7 +1,7 @@
 // The runner: for each step, observe -> skip if its postcondition holds -> journal "started" ->
 // run -> check the postcondition -> journal "done". Level-triggered, so re-running the same command
 // after any failure continues where it stopped. Emits events; never prints.
-import type { ClusterPort, StoredJournal } from './cluster.js';
+import type { ClusterPort } from './cluster.js';
 import { resumeCommandFor } from './commands.js';
 import {
   describe,
@@ -16,7 +16,12 @@ import type { Emit } from './events.js';
 import { ITINERARY } from './itinerary.js';
 import { walk } from './walk.js';
 import { JournalFormatError, withStep, type Journal } from './journal.js';
-import { rewriteJournal } from './journal-writes.js';
+import {
+  createClaimJournal,
+  readClaimJournal,
+  rewriteJournal,
+  type StoredClaimJournal,
+} from './journal-store.js';
 import { ownedLabels, storageRequest } from './manifests.js';
 import { journalName, namesFor, newMigrationId, type MigrationNames } from './names.js';
 import { observe } from './observe.js';
@@ -30,7 +35,7 @@ import { gatherPreflightFacts } from './steps/preflight.js';
 import type { MigrationRequest } from './types.js';
 import { basePermissions, missingPermissionsProblem, ownerPermissions } from './access.js';
 import { admissionProblem } from './probe.js';
-import { copyPodFor } from './steps/target.js';
+import { copyPodFor } from './copy-pod.js';
 import type { CopyEngine } from './copy-engine.js';
 
 export interface RunnerDeps {
@@ -48,12 +53,12 @@ export interface RunnerDeps {
 
 export interface Prepared {
   names: MigrationNames;
-  stored?: StoredJournal;
+  stored?: StoredClaimJournal;
   observed: Observed;
   preflight?: PreflightResult;
   plan: Plan;
   /** A journal of a rolled-back migration of this claim: replaced when the new one is recorded. */
-  rolledBack?: StoredJournal;
+  rolledBack?: StoredClaimJournal;
   /** Set when the claim already has the class and size asked for: nothing to run. */
   nothingToDo?: NothingToDo;
 }
@@ -63,10 +68,10 @@ export async function readJournalOrRefuse(
   namespace: string,
   claim: string,
   next: string,
-): Promise<StoredJournal | undefined> {
-  let stored: StoredJournal | undefined;
+): Promise<StoredClaimJournal | undefined> {
+  let stored: StoredClaimJournal | undefined;
   try {
-    stored = await cluster.readJournal(namespace, journalName(claim));
+    stored = await readClaimJournal(cluster, namespace, claim);
   } catch (err) {
     if (err instanceof JournalFormatError) {
       throw new UsageError(`ConfigMap ${journalName(claim)} in ${namespace}: ${err.message}`, next);
@@ -105,7 +110,7 @@ export async function prepareMigration(req: MigrationRequest, deps: RunnerDeps):
   const missing = await deps.cluster.missingPermissions(basePermissions(req.namespace));
   if (missing.length > 0) throw new PreflightError(missingPermissionsProblem(missing), req.commands.resume);
   let stored = await readJournalOrRefuse(deps.cluster, req.namespace, req.claim, req.commands.resume);
-  let rolledBack: StoredJournal | undefined;
+  let rolledBack: StoredClaimJournal | undefined;
   if (stored?.journal.phase === 'rolling-back') {
     throw new UsageError(
       `a rollback of migration ${stored.journal.migrationId} of claim ${req.claim} is in progress; finish it with \`${req.commands.rollback}\``,
@@ -243,9 +248,10 @@ export async function runMigration(
         updateJournal,
         createJournal: async (j) => {
           if (prepared.rolledBack) await cluster.deleteJournal(ns, names.journal);
-          stored = await cluster.createJournal(
+          stored = await createClaimJournal(
+            cluster,
             ns,
-            names.journal,
+            names,
             ownedLabels(req.claim, names.migrationId, 'journal'),
             j,
           );

@@ -1,9 +1,8 @@
 // `kubectl pvmove status [claim]` and `list`: what each journal says, the step a migration is at, and
 // the command to run next. Pure over journals, so the text and the JSON are unit-tested.
 import { cleanupCommand, resumeCommandFor, rollbackCommand } from './commands.js';
-import { STEP_IDS } from './itinerary.js';
-import type { Journal } from './journal.js';
-import { UNDO_ITINERARY } from './undo-steps.js';
+import { STEP_IDS, UNDO_ITINERARY } from './itinerary.js';
+import { claimJournal, type Journal, type MigrationJournal } from './journal.js';
 
 export interface MigrationStatus {
   namespace: string;
@@ -31,21 +30,32 @@ export interface JournalEntry {
   namespace: string;
   /** The ConfigMap's name. */
   name: string;
-  journal?: Journal;
+  document?: MigrationJournal;
   /** Why the journal could not be read. */
   error?: string;
 }
 
-export function statusOf(entry: JournalEntry, kubeArgs: string[] = []): MigrationStatus {
-  const j = entry.journal;
-  if (!j) {
-    return {
-      namespace: entry.namespace,
-      claim: entry.name.replace(/^pvmove-/, ''),
-      phase: 'unreadable',
-      message: `ConfigMap ${entry.name}: ${entry.error ?? 'unreadable'}`,
-    };
+/** One status per claim the journal holds (a journal that cannot be read gets one line saying why). */
+export function statusesOf(entry: JournalEntry, kubeArgs: string[] = []): MigrationStatus[] {
+  const doc = entry.document;
+  if (!doc) {
+    return [
+      {
+        namespace: entry.namespace,
+        claim: entry.name.replace(/^pvmove-/, ''),
+        phase: 'unreadable',
+        message: `ConfigMap ${entry.name}: ${entry.error ?? 'unreadable'}`,
+      },
+    ];
   }
+  return doc.claims.flatMap((c) => {
+    const view = claimJournal(doc, c.name);
+    return view ? [statusOf(view, kubeArgs)] : [];
+  });
+}
+
+/** Where one claim's migration stands and what to run next. */
+export function statusOf(j: Journal, kubeArgs: string[] = []): MigrationStatus {
   const c = { claim: j.claim.name, namespace: j.claim.namespace, kubeArgs };
   const base: MigrationStatus = {
     namespace: j.claim.namespace,

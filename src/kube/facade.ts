@@ -28,7 +28,7 @@ import { JOURNAL_KEY, LABEL_MANAGED_BY, LABEL_PREFIX, LABEL_ROLE, MANAGED_BY } f
 import type { JournalEntry } from '../core/status.js';
 import type { LeaseRecord } from '../core/lock.js';
 import { ConflictProblem, StepProblem } from '../core/errors.js';
-import { parseJournal, serializeJournal, type Journal } from '../core/journal.js';
+import { parseJournal, serializeJournal, type MigrationJournal } from '../core/journal.js';
 import { podMountsClaim } from '../core/owners.js';
 import type {
   Hpa,
@@ -149,14 +149,14 @@ export class KubeCluster implements ClusterPort {
   private toStored(cm: V1ConfigMap): StoredJournal {
     const text = cm.data?.[JOURNAL_KEY];
     if (text === undefined) throw new StepProblem(`ConfigMap ${cm.metadata?.name} has no ${JOURNAL_KEY}`);
-    return { journal: parseJournal(text), resourceVersion: cm.metadata?.resourceVersion ?? '' };
+    return { document: parseJournal(text), resourceVersion: cm.metadata?.resourceVersion ?? '' };
   }
 
   private journalConfigMap(
     namespace: string,
     name: string,
     labels: Labels,
-    journal: Journal,
+    journal: MigrationJournal,
     rv?: string,
   ): V1ConfigMap {
     return {
@@ -184,7 +184,7 @@ export class KubeCluster implements ClusterPort {
     namespace: string,
     name: string,
     labels: Labels,
-    journal: Journal,
+    journal: MigrationJournal,
   ): Promise<StoredJournal> {
     try {
       const cm = await this.core.createNamespacedConfigMap({
@@ -203,7 +203,7 @@ export class KubeCluster implements ClusterPort {
   async replaceJournal(
     namespace: string,
     name: string,
-    journal: Journal,
+    journal: MigrationJournal,
     resourceVersion: string,
   ): Promise<StoredJournal> {
     // One merge patch, not a read (for the labels) and a replace: a journal write happens twice per
@@ -240,7 +240,7 @@ export class KubeCluster implements ClusterPort {
     return list.items.map((cm) => {
       const entry = { namespace: cm.metadata?.namespace ?? '', name: cm.metadata?.name ?? '' };
       try {
-        return { ...entry, journal: this.toStored(cm).journal };
+        return { ...entry, document: this.toStored(cm).document };
       } catch (err) {
         return { ...entry, error: (err as Error).message };
       }

@@ -6,7 +6,7 @@ import { namesFor } from '../../src/core/names.js';
 import { ownersRestored, ownersStopped } from '../../src/core/observed.js';
 import { deletesClaimsOnScaleDown, retentionToRestore } from '../../src/core/owners.js';
 import { planMigration } from '../../src/core/plan.js';
-import { restoreOwner, stopOwner } from '../../src/core/steps/scale.js';
+import { restoreOwner, stopOwner } from '../../src/core/steps/owner-scaling.js';
 import type { OwnerRecord, OwnerState } from '../../src/core/types.js';
 import { FakeCluster } from './fake-cluster.js';
 import { journal, observed, request } from './fixtures.js';

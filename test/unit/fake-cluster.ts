@@ -12,7 +12,13 @@ import type {
 import type { JournalEntry } from '../../src/core/status.js';
 import type { LeaseRecord } from '../../src/core/lock.js';
 import { ConflictProblem, StepProblem, TimeoutProblem } from '../../src/core/errors.js';
-import { parseJournal, serializeJournal, type Journal } from '../../src/core/journal.js';
+import {
+  claimJournal,
+  parseJournal,
+  serializeJournal,
+  type Journal,
+  type MigrationJournal,
+} from '../../src/core/journal.js';
 import { compareQuantities } from '../../src/core/quantity.js';
 import type {
   Hpa,
@@ -216,23 +222,45 @@ export class FakeCluster implements ClusterPort {
     }
   }
 
+  /** The stored journal of a claim, as that claim's view (tests read what a step wrote). */
+  journalOf(ns: string, claim: string): Journal | undefined {
+    const stored = this.journals.get(this.key(ns, `pvmove-${claim}`));
+    return stored ? claimJournal(parseJournal(stored.text), claim) : undefined;
+  }
+
+  /** Rewrites the stored journal (tests play someone editing the ConfigMap). */
+  editJournal(ns: string, claim: string, edit: (doc: MigrationJournal) => MigrationJournal): void {
+    const stored = this.journals.get(this.key(ns, `pvmove-${claim}`));
+    if (stored) stored.text = serializeJournal(edit(parseJournal(stored.text)));
+  }
+
   // --- ClusterPort ---------------------------------------------------------------------------
 
   async readJournal(ns: string, name: string): Promise<StoredJournal | undefined> {
     const j = this.journals.get(this.key(ns, name));
-    return j ? { journal: parseJournal(j.text), resourceVersion: String(j.rv) } : undefined;
+    return j ? { document: parseJournal(j.text), resourceVersion: String(j.rv) } : undefined;
   }
-  async createJournal(ns: string, name: string, labels: Labels, journal: Journal): Promise<StoredJournal> {
+  async createJournal(
+    ns: string,
+    name: string,
+    labels: Labels,
+    journal: MigrationJournal,
+  ): Promise<StoredJournal> {
     if (this.journals.has(this.key(ns, name))) throw new StepProblem('exists');
     this.journals.set(this.key(ns, name), { text: serializeJournal(journal), rv: 1, labels });
-    return { journal: clone(journal), resourceVersion: '1' };
+    return { document: clone(journal), resourceVersion: '1' };
   }
-  async replaceJournal(ns: string, name: string, journal: Journal, rv: string): Promise<StoredJournal> {
+  async replaceJournal(
+    ns: string,
+    name: string,
+    journal: MigrationJournal,
+    rv: string,
+  ): Promise<StoredJournal> {
     const cur = this.journals.get(this.key(ns, name));
     if (!cur || String(cur.rv) !== rv) throw new ConflictProblem('journal');
     cur.text = serializeJournal(journal);
     cur.rv++;
-    return { journal: clone(journal), resourceVersion: String(cur.rv) };
+    return { document: clone(journal), resourceVersion: String(cur.rv) };
   }
   async deleteJournal(ns: string, name: string): Promise<void> {
     this.journals.delete(this.key(ns, name));
@@ -241,7 +269,7 @@ export class FakeCluster implements ClusterPort {
     return [...this.journals.entries()]
       .map(([k, v]) => {
         const [ns = '', name = ''] = k.split('/');
-        return { namespace: ns, name, journal: parseJournal(v.text) };
+        return { namespace: ns, name, document: parseJournal(v.text) };
       })
       .filter((e) => namespace === undefined || e.namespace === namespace);
   }

@@ -105,7 +105,6 @@ export function pod(
 
 export function journal(over: Partial<Journal> = {}): Journal {
   return {
-    schemaVersion: 1,
     migrationId: 'mabc1234',
     createdAt: '2026-01-01T00:00:00.000Z',
     phase: 'in-progress',

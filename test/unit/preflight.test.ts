@@ -11,6 +11,7 @@ import { STALE_PROBE_MS, staleProbePods } from '../../src/core/probe.js';
 import { prepareMigration } from '../../src/core/runner.js';
 import { FakeCluster } from './fake-cluster.js';
 import { journal, pod, pv, pvc, request } from './fixtures.js';
+import { newMigrationJournal } from '../../src/core/journal.js';
 import type { Pod } from '../../src/core/types.js';
 
 /** A pod labelled like kubectl-pvmove's probe or copy pod of `migrationId`. */
@@ -204,7 +205,7 @@ describe('nothing to do', () => {
     expect(c.journals.size).to.equal(0);
     // An in-progress migration to that same class (the claim may already be on it) is resumed.
     const j = journal({ request: { toClass: 'standard', size: '1Gi', verify: 'count' } });
-    await c.createJournal('shop', 'pvmove-data', {}, j);
+    await c.createJournal('shop', 'pvmove-data', {}, newMigrationJournal(j));
     const resumed = await prepareMigration(same, deps);
     expect(resumed.nothingToDo).to.equal(undefined);
     expect(resumed.plan.migrationId).to.equal('mabc1234');

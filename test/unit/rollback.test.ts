@@ -6,7 +6,7 @@ import { STEP_IDS } from '../../src/core/itinerary.js';
 import type { Journal } from '../../src/core/journal.js';
 import { decideKeepTarget, planRollback, prepareRollback, runRollback } from '../../src/core/rollback.js';
 import { prepareMigration, runMigration } from '../../src/core/runner.js';
-import { UNDO_ITINERARY } from '../../src/core/undo-steps.js';
+import { UNDO_ITINERARY } from '../../src/core/itinerary.js';
 import { FakeCluster } from './fake-cluster.js';
 import { request } from './fixtures.js';
 
@@ -50,7 +50,9 @@ async function rollback(c: FakeCluster) {
 }
 
 function journalOf(c: FakeCluster): Journal {
-  return JSON.parse(c.journals.get('shop/pvmove-data')?.text ?? 'null') as Journal;
+  const j = c.journalOf('shop', 'data');
+  if (!j) throw new Error('no journal');
+  return j;
 }
 
 describe('rollback against a fake cluster', () => {
@@ -134,9 +136,7 @@ describe('rollback against a fake cluster', () => {
     const c = new FakeCluster();
     c.seed();
     await moveUntil(c, 'copy');
-    const j = journalOf(c);
-    const cur = c.journals.get('shop/pvmove-data');
-    if (cur) cur.text = JSON.stringify({ ...j, phase: 'rolling-back' });
+    c.editJournal('shop', 'data', (doc) => ({ ...doc, phase: 'rolling-back' }));
     try {
       await moveUntil(c);
       expect.fail('should refuse');

@@ -73,7 +73,7 @@ describe('runner against a fake cluster', () => {
     expect(c.pvcs.has('shop/data-pvmove-mabc1234')).to.equal(false);
     expect(c.pods.has('shop/pvmove-copy-data-mabc1234')).to.equal(false);
 
-    const journal = (await c.readJournal('shop', 'pvmove-data'))?.journal;
+    const journal = c.journalOf('shop', 'data');
     expect(journal?.phase).to.equal('finished');
     expect(journal?.original.owners).to.deep.equal([{ kind: 'Deployment', name: 'web', replicas: 2 }]);
     expect(c.journals.get('shop/pvmove-data')?.labels['pvmove.kubectl.io/migration-id']).to.equal('mabc1234');

@@ -3,7 +3,7 @@
 // timeouts) may be given again, e.g. to fix an image that could not be pulled.
 import type { Argv, CommandModule } from 'yargs';
 import { PreflightError, UsageError } from '../../core/errors.js';
-import { journalName } from '../../core/names.js';
+import { readClaimJournal } from '../../core/journal-store.js';
 import { compareQuantities } from '../../core/quantity.js';
 import { kubeTarget } from '../flags.js';
 import { moveCommand, runMove } from './move.js';
@@ -17,7 +17,7 @@ export async function runResume(argv: MoveArgv, io: Io): Promise<void> {
     throw new UsageError('name the claim whose migration to resume, e.g. `kubectl pvmove resume data`');
   const connection: Connection = connect(kubeTarget(argv, io.env));
   const namespace = argv.namespace ?? connection.namespace;
-  const stored = await connection.cluster.readJournal(namespace, journalName(argv.claim));
+  const stored = await readClaimJournal(connection.cluster, namespace, argv.claim);
   if (!stored) {
     throw new PreflightError(
       `no migration of claim ${argv.claim} is recorded in namespace ${namespace}, so there is nothing to resume`,

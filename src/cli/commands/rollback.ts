@@ -2,7 +2,7 @@
 // the application ran on the new PV (finished, or scale-up started), the target PV is kept
 // (Retain) with what was written since, and the user must confirm (--yes off a terminal).
 import type { Argv, CommandModule } from 'yargs';
-import { UNDO_ITINERARY } from '../../core/undo-steps.js';
+import { UNDO_ITINERARY } from '../../core/itinerary.js';
 import { prepareRollback, runRollback } from '../../core/rollback.js';
 import { UsageError } from '../../core/errors.js';
 import { confirmOrStop, isInteractive } from '../confirm.js';

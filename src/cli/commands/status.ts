@@ -2,8 +2,7 @@
 // each migration is at and the command to run next. Read-only; -o json prints one JSON document.
 import type { Argv, CommandModule } from 'yargs';
 import { PreflightError } from '../../core/errors.js';
-import { journalName } from '../../core/names.js';
-import { statusOf, statusTable, statusText, type JournalEntry } from '../../core/status.js';
+import { statusesOf, statusTable, statusText } from '../../core/status.js';
 import { connectAfterFlags } from '../command-frame.js';
 import { withKubeFlags } from '../flags.js';
 import type { Io } from '../render/types.js';
@@ -14,19 +13,18 @@ export async function runStatus(argv: StatusArgv, io: Io): Promise<void> {
   const json = r.output === 'json';
   if (r.claim && r.namespace) {
     const entries = await connection.cluster.listJournals(r.namespace);
-    const entry: JournalEntry | undefined = entries.find((e) => e.name === journalName(r.claim ?? ''));
-    if (!entry) {
+    const s = entries.flatMap((e) => statusesOf(e, r.kubeArgs)).find((x) => x.claim === r.claim);
+    if (!s) {
       throw new PreflightError(
         `no migration of claim ${r.claim} is recorded in namespace ${r.namespace}`,
         `kubectl pvmove list -n ${r.namespace}`,
       );
     }
-    const s = statusOf(entry, r.kubeArgs);
     io.stdout.write(json ? `${JSON.stringify(s, null, 2)}\n` : statusText(s));
     return;
   }
   const rows = (await connection.cluster.listJournals(r.namespace))
-    .map((e) => statusOf(e, r.kubeArgs))
+    .flatMap((e) => statusesOf(e, r.kubeArgs))
     .sort((a, b) => a.namespace.localeCompare(b.namespace) || a.claim.localeCompare(b.claim));
   io.stdout.write(json ? `${JSON.stringify(rows, null, 2)}\n` : statusTable(rows, r.namespace === undefined));
 }

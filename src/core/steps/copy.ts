@@ -9,8 +9,8 @@ import { podsUsingClaim } from '../owners.js';
 import type { CopyEngine, CopyReport, ProgressSample } from '../copy-engine.js';
 import { formatBytes } from '../quantity.js';
 import { needJournal, type Step, type StepContext } from '../step.js';
-import { copyPodFor, replaceStaleCopyPod } from './target.js';
-import { copyPodHint } from './reclaim.js';
+import { copyPodFor, replaceStaleCopyPod } from '../copy-pod.js';
+import { copyPodHint } from '../wait-hints.js';
 import { placementConflict } from '../placement.js';
 import type { Pod } from '../types.js';
 import type { InfoEvent } from '../events.js';
@@ -289,4 +289,14 @@ export const copy: Step = {
     }));
     await ctx.cluster.patchPv(pv, copiedPatch(j.migrationId));
   },
+  // Nothing to take back: the copy only wrote to the target PV, which its own steps' undo handle.
+  plan: (p) => [
+    {
+      step: 'copy',
+      action: 'patch',
+      kind: 'PersistentVolume',
+      name: p.targetPv,
+      body: copiedPatch(p.migrationId),
+    },
+  ],
 };

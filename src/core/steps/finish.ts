@@ -22,4 +22,13 @@ export const finish: Step = {
     const now = ctx.now().toISOString();
     await ctx.updateJournal((cur) => ({ ...cur, phase: 'finished', finishedAt: now }));
   },
+  plan: (p) => [
+    {
+      step: 'finish',
+      action: 'patch',
+      kind: 'PersistentVolume',
+      name: p.sourcePv,
+      body: sourceMigratedPatch(p.migrationId, p.targetPv),
+    },
+  ],
 };

@@ -1,7 +1,29 @@
-// Step 2: write down what undo needs (invariant 2) before the first change.
+// Step 2: write down what undo needs (invariant 2) before the first change. Undone last: the source
+// PV loses this migration's labels and the journal says rolled back.
+import { LABEL_MIGRATED_TO, LABEL_MIGRATION_ID } from '../defaults.js';
 import { cleanPvcForJournal, JOURNAL_SCHEMA_VERSION, type Journal } from '../journal.js';
 import type { OwnerRecord } from '../types.js';
-import type { Step } from '../step.js';
+import type { Step, UndoStep } from '../step.js';
+
+const undoFinish: UndoStep = {
+  id: 'undo-finish',
+  title: 'Unlabel the source PV and mark the journal rolled back',
+  isDone: (o) => o.journal?.phase === 'rolled-back',
+  async run(ctx) {
+    const labels = ctx.observed.sourcePv?.metadata.labels ?? {};
+    if (labels[LABEL_MIGRATED_TO] !== undefined || labels[LABEL_MIGRATION_ID] !== undefined) {
+      await ctx.cluster.patchPv(ctx.journal.original.sourcePv.name, {
+        metadata: { labels: { [LABEL_MIGRATED_TO]: null, [LABEL_MIGRATION_ID]: null } },
+      });
+    }
+    const now = ctx.now().toISOString();
+    await ctx.updateJournal((j) => ({
+      ...j,
+      phase: 'rolled-back',
+      ...(j.rollback ? { rollback: { ...j.rollback, finishedAt: now } } : {}),
+    }));
+  },
+};
 
 export const recordJournal: Step = {
   id: 'record-journal',
@@ -31,7 +53,6 @@ export const recordJournal: Step = {
     }
     const now = ctx.now().toISOString();
     const journal: Journal = {
-      schemaVersion: JOURNAL_SCHEMA_VERSION,
       migrationId: ctx.names.migrationId,
       createdAt: now,
       phase: 'in-progress',
@@ -53,4 +74,18 @@ export const recordJournal: Step = {
     };
     ctx.journal = await ctx.createJournal(journal);
   },
+  undo: [undoFinish],
+  plan: (p) => [
+    {
+      step: 'record-journal',
+      action: 'create',
+      kind: 'ConfigMap',
+      name: p.names.journal,
+      body: {
+        data: {
+          'journal.json': `{ "schemaVersion": ${JOURNAL_SCHEMA_VERSION}, "migrationId": "${p.migrationId}", ... }`,
+        },
+      },
+    },
+  ],
 };

@@ -1,0 +1,58 @@
+// The copy pod as the core asks the engine for it (src/core/copy-engine.ts): the same request from
+// create-target, from the steps that replace a stale pod, from the plan and from the admission
+// probe, so all of them describe the very pod that is created.
+import { ownedLabels } from './manifests.js';
+import type { Journal } from './journal.js';
+import type { StepContext } from './step.js';
+import type { Pod, Pv } from './types.js';
+
+export function copyPodFor(
+  ctx: Pick<StepContext, 'req' | 'names' | 'engine'>,
+  j: Pick<Journal, 'migrationId' | 'request'>,
+  sourcePv: Pv | undefined,
+  expectFingerprint?: string,
+): Pod {
+  return ctx.engine.buildPod({
+    expectFingerprint,
+    name: ctx.names.copyPod,
+    namespace: ctx.req.namespace,
+    labels: ownedLabels(ctx.req.claim, j.migrationId, 'copy-pod'),
+    sourceClaim: ctx.req.claim,
+    targetClaim: ctx.names.targetClaim,
+    sourceNodeAffinity: sourcePv?.spec?.nodeAffinity?.required,
+    copy: ctx.req.copy,
+    verify: j.request.verify,
+  });
+}
+
+/**
+ * A copy pod that has not started (unschedulable, image not pullable) is replaced when the re-run
+ * asks for another image, tolerations or node selector; otherwise the fix could never take effect.
+ */
+export async function replaceStaleCopyPod(ctx: StepContext, j: Journal): Promise<boolean> {
+  const current = await ctx.cluster.getPod(ctx.req.namespace, ctx.names.copyPod);
+  if (!current || current.status?.phase !== 'Pending') return false;
+  const wanted = copyPodFor(ctx, j, ctx.observed.sourcePv);
+  if (ctx.engine.podHash(current) === ctx.engine.podHash(wanted)) return false;
+  ctx.emit({
+    type: 'info',
+    step: 'copy',
+    message: `replacing copy pod ${ctx.names.copyPod}: image or placement changed`,
+  });
+  await deletePodAndWait(ctx, ctx.names.copyPod, `old copy pod ${ctx.names.copyPod} to be deleted`);
+  await ctx.cluster.createPod(wanted);
+  return true;
+}
+
+/** Deletes a pod and waits until it is gone (its volumes are then free). */
+export async function deletePodAndWait(
+  ctx: Pick<StepContext, 'cluster' | 'req'>,
+  name: string,
+  what = `pod ${name} to be deleted`,
+): Promise<void> {
+  const ns = ctx.req.namespace;
+  await ctx.cluster.deletePod(ns, name);
+  await ctx.cluster.waitFor(what, ctx.req.timeouts.deleteMs, async () =>
+    (await ctx.cluster.getPod(ns, name)) ? undefined : true,
+  );
+}
