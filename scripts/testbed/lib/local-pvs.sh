@@ -148,8 +148,18 @@ local_pv_body() { # NAME CLASS SIZE PATH
 }
 
 # One pass over the pool. With "full", every disk is checked (file, loop device, filesystem, mount)
-# first; otherwise only the disks of PVs that are missing or Released with policy Delete are.
+# first; otherwise only the disks of PVs that are missing or Released with policy Delete are. One
+# pass at a time (the refill loop and `up` may overlap): a pass that listed the PVs before another
+# re-created one must not wipe it again once a claim has bound it.
 local_pvs_refill() {
+  mkdir -p "$TB_LOCAL"
+  (
+    flock 9
+    local_pvs_pass "$@"
+  ) 9>"$TB_LOCAL/refill.lock"
+}
+
+local_pvs_pass() {
   local mode=${1:-} name class size path uid phase policy current
   local -A seen=()
   local lines
