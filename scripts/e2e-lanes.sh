@@ -36,6 +36,7 @@ weight() {
     kubeconfig) echo 130 ;;
     noop) echo 110 ;;
     testbed | placement) echo 80 ;;
+    local-volumes | block-engine) echo 90 ;; # ~60 s each alone on an idle test bed
     *) echo 400 ;;
   esac
 }
