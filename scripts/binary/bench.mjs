@@ -1,5 +1,5 @@
 // Figures of the single binary: startup of `--help` (run directly and as `kubectl pvmove`, median
-// of N runs, against `node -e 0` of the same Node 24), binary and archive size, and the peak RSS
+// of N runs, against `node -e 0` of the same pinned Node), binary and archive size, and the peak RSS
 // of a real migration on the test bed (/usr/bin/time -v). Prints a table, writes .bench/binary.json.
 //
 //   npm run bench:binary [-- --runs 21] [-- --no-cluster] [-- --startup-only]
@@ -81,7 +81,7 @@ try {
   const ratio = (x) => +(x.medianMs / node.medianMs).toFixed(2);
   const ok = (good) => (good ? 'ok' : 'MISSED');
   const startupRows = [
-    ['node -e 0 (Node 24 baseline)', `${node.medianMs} ms`, '', ''],
+    ['node -e 0 (pinned Node baseline)', `${node.medianMs} ms`, '', ''],
     ...[
       ['dist/kubectl-pvmove --help', direct],
       ['dist/kubectl-pvmove --version', versionDirect],

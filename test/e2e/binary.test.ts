@@ -67,7 +67,7 @@ describe('kubectl pvmove: the built binary installed like krew does', function (
     expect(process.env.KUBECONFIG, 'KUBECONFIG of the test bed').to.be.a('string');
     c = connect();
     if (!existsSync(binary) || statSync(binary).mtimeMs < sourcesMtime()) {
-      // The pinned Node 24 (the SEA blob must come from the base binary's Node version).
+      // The pinned Node (the SEA blob must come from the base binary's Node version).
       execFileSync(path.join(root, 'node_modules/.bin/node'), ['scripts/binary/build.mjs'], {
         cwd: root,
         stdio: ['ignore', 'inherit', 'inherit'],
