@@ -102,7 +102,12 @@ if command -v blkdiscard >/dev/null; then
     sector=$(blockdev --getss "$dst")
     length=$(( (size + sector - 1) / sector * sector ))
     if [ "$length" -gt "$target_size" ]; then length=$target_size; fi
-    if blkdiscard --force --zeroout --offset 0 --length "$length" "$dst"; then zero_skip=yes; fi
+    # (--force: it would refuse a device holding a filesystem signature, which is what we replace)
+    if blkdiscard --force --zeroout --offset 0 --length "$length" "$dst" 2> /tmp/zero.err; then
+      zero_skip=yes
+    else
+      sed 's/^/blkdiscard: /; s/^blkdiscard: blkdiscard: /blkdiscard: /' /tmp/zero.err | tail -n 2
+    fi
   fi
 fi
 sparse=""
@@ -116,7 +121,8 @@ say "total_bytes=$size target_bytes=$target_size block_bytes=${BLOCK_BYTES} zero
 progress() {
   set +e
   local last=0 quiet=0 key value pos
-  while sleep 1; do
+  # sleep's output is not the log's: a sleep still running at the end holds no pipe open.
+  while sleep 1 > /dev/null 2>&1; do
     pos=""
     while read -r key value; do if [ "$key" = "rchar:" ]; then pos=$value; break; fi; done 2>/dev/null < "/proc/$1/io"
     if [ -z "$pos" ]; then return 0; fi
