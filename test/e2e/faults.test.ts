@@ -14,6 +14,7 @@ import {
   deleteNamespace,
   deleteVolumesOf,
   type Cluster,
+  journalOf,
 } from '../helpers/cluster.js';
 import { explain, runCli } from '../helpers/cli.js';
 import { hostPathOf } from '../helpers/volumes.js';
@@ -91,14 +92,12 @@ describe('faults during a move', function () {
     expect(failure).to.match(/exit code [1-9]/);
     expect(failure).to.contain('verify-failed');
     await expectNothingDestroyed(c, ns, app.pv);
-    const journal = JSON.parse(
-      (await c.core.readNamespacedConfigMap({ name: 'pvmove-data', namespace: ns })).data!['journal.json']!,
-    ) as { original: { targetPv?: { name: string } } };
+    const journal = await journalOf(c, ns, 'data');
 
     const rb = await runCli(['rollback', 'data', '-n', ns, '-o', 'json']);
     expect(rb.code, explain(rb)).to.equal(0);
     execFileSync('rm', ['-f', `${dir}/app.sock`]); // the manifest pod cannot hash a socket either
-    await expectOriginal(c, ns, app, { targetPv: journal.original.targetPv?.name });
+    await expectOriginal(c, ns, app, { targetPv: journal?.original.targetPv?.name });
   });
 
   it('a target class nobody provisions: the bind timeout names the reason, nothing destroyed; rollback', async () => {

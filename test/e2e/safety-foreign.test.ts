@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import type { Journal } from '../../src/core/journal.js';
+import { newMigrationJournal, type Journal } from '../../src/core/journal.js';
 import {
   connect,
   createNamespace,
@@ -15,6 +15,7 @@ import {
   deleteVolumesOf,
   waitFor,
   type Cluster,
+  journalOf,
 } from '../helpers/cluster.js';
 import { explain, runCli } from '../helpers/cli.js';
 import { hostPathOf, manifestViaPod } from '../helpers/volumes.js';
@@ -38,9 +39,10 @@ async function scaleDb(c: Cluster, ns: string, replicas: number): Promise<void> 
   });
 }
 
-async function journalOf(c: Cluster, ns: string, name: string): Promise<Journal> {
-  const cm = await c.core.readNamespacedConfigMap({ name, namespace: ns });
-  return JSON.parse(cm.data!['journal.json']!) as Journal;
+async function journalNamed(c: Cluster, ns: string, claim: string): Promise<Journal> {
+  const j = await journalOf(c, ns, claim);
+  if (!j) throw new Error(`no journal of claim ${claim} in ${ns}`);
+  return j;
 }
 
 describe('objects pvmove did not make', function () {
@@ -63,7 +65,7 @@ describe('objects pvmove did not make', function () {
     const before = await manifestViaPod(c, ns, CLAIM);
     const move = [CLAIM, '--to-class', 'fast', '-n', ns, '-o', 'json'];
     expectKilled(await runCli(move, { env: { PVMOVE_TEST_KILL_AFTER: 'prebind-target-pv' } }));
-    const targetPv = (await journalOf(c, ns, `pvmove-${CLAIM}`)).original.targetPv!.name;
+    const targetPv = (await journalNamed(c, ns, CLAIM)).original.targetPv!.name;
 
     // Someone scales the database up: the StatefulSet creates the claim from its template (class
     // standard) and the PV controller binds it to the target PV, which is pre-bound to the name.
@@ -114,7 +116,7 @@ describe('objects pvmove did not make', function () {
     await waitForClaimBound(c, victim, 'data');
     const done = await runCli(['data', '--to-class', 'standard', '-n', victim, '-o', 'json']);
     expect(done.code, explain(done)).to.equal(0);
-    const real = await journalOf(c, victim, 'pvmove-data');
+    const real = await journalNamed(c, victim, 'data');
     const victimPv = real.original.sourcePv.name;
     const dir = await hostPathOf(c, victimPv);
     const pvBefore = await c.core.readPersistentVolume({ name: victimPv });
@@ -125,11 +127,11 @@ describe('objects pvmove did not make', function () {
     namespaces.push(attacker);
     await createClaim(c, attacker, 'data', { storageClassName: 'fast' });
     const own = await waitForClaimBound(c, attacker, 'data');
-    const forged: Journal = {
+    const forged = newMigrationJournal({
       ...real,
       claim: { namespace: attacker, name: 'data' },
       original: { ...real.original, targetPv: { name: own.spec!.volumeName!, reclaimPolicy: 'Delete' } },
-    };
+    });
     await c.core.createNamespacedConfigMap({
       namespace: attacker,
       body: { metadata: { name: 'pvmove-data' }, data: { 'journal.json': JSON.stringify(forged) } },

@@ -13,6 +13,7 @@ import {
   deleteNamespace,
   deleteVolumesOf,
   type Cluster,
+  journalOf,
 } from '../helpers/cluster.js';
 import { explain, runCli } from '../helpers/cli.js';
 import { hostPathOf } from '../helpers/volumes.js';
@@ -38,9 +39,10 @@ async function writeWhileAppRuns(c: Cluster, ns: string, file: string, text: str
   await waitForPodGone(c, ns, writer);
 }
 
-async function journalOf(c: Cluster, ns: string): Promise<Journal> {
-  const cm = await c.core.readNamespacedConfigMap({ name: 'pvmove-data', namespace: ns });
-  return JSON.parse(cm.data!['journal.json']!) as Journal;
+async function journalNamed(c: Cluster, ns: string): Promise<Journal> {
+  const j = await journalOf(c, ns, 'data');
+  if (!j) throw new Error(`no journal of claim data in ${ns}`);
+  return j;
 }
 
 describe('writes made between two runs', function () {
@@ -61,7 +63,7 @@ describe('writes made between two runs', function () {
     await createApp(c, ns);
     const move = ['data', '--to-class', 'standard', '-n', ns, '-o', 'json'];
     expectKilled(await runCli(move, { env: { PVMOVE_TEST_KILL_AFTER: 'copy' } }));
-    expect((await journalOf(c, ns)).steps.copy?.status).to.equal('done');
+    expect((await journalNamed(c, ns)).steps.copy?.status).to.equal('done');
 
     await writeWhileAppRuns(c, ns, 'after-copy.txt', 'written-after-the-copy');
 
@@ -90,7 +92,7 @@ describe('writes made between two runs', function () {
     const app = await createApp(c, ns);
     const move = ['data', '--to-class', 'standard', '-n', ns, '-o', 'json'];
     expectKilled(await runCli(move, { env: { PVMOVE_TEST_KILL_AFTER: 'recreate-claim' } }));
-    const targetPv = (await journalOf(c, ns)).original.targetPv!.name;
+    const targetPv = (await journalNamed(c, ns)).original.targetPv!.name;
 
     await writeWhileAppRuns(c, ns, 'after-move.txt', 'written-on-the-new-pv');
 

@@ -2,6 +2,7 @@
 // waits with named timeouts. Tests assert what a user would check, so they read objects and data
 // back from the cluster itself; nothing here is mocked.
 import * as k8s from '@kubernetes/client-node';
+import { claimJournal, parseJournal, type Journal } from '../../src/core/journal.js';
 
 export interface Cluster {
   kc: k8s.KubeConfig;
@@ -108,4 +109,16 @@ export async function deleteVolumesOf(c: Cluster, namespace: string): Promise<st
     (await volumesOf()).length === 0 ? true : undefined,
   );
   return mine.map((pv) => pv.metadata!.name!);
+}
+
+/** The claim's view of its migration's journal as a step sees it, or undefined if there is none. */
+export async function journalOf(c: Cluster, ns: string, claim: string): Promise<Journal | undefined> {
+  const cm = await c.core
+    .readNamespacedConfigMap({ name: `pvmove-${claim}`, namespace: ns })
+    .catch((err: unknown) => {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    });
+  const text = cm?.data?.['journal.json'];
+  return text === undefined ? undefined : claimJournal(parseJournal(text), claim);
 }

@@ -14,8 +14,14 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import type { Journal } from '../../src/core/journal.js';
-import { connect, createNamespace, deleteNamespace, deleteVolumesOf, type Cluster } from './cluster.js';
+import {
+  connect,
+  createNamespace,
+  deleteNamespace,
+  deleteVolumesOf,
+  journalOf,
+  type Cluster,
+} from './cluster.js';
 import { explain, runCli } from './cli.js';
 import { createApp, expectKilled, expectMoved, expectOriginal, resultOf } from './safety.js';
 
@@ -110,10 +116,7 @@ async function crashAt(
   // (b) crash, then rollback.
   row.rollback = 'failed';
   expectKilled(await runCli(move, kill));
-  const cm = await c.core
-    .readNamespacedConfigMap({ name: 'pvmove-data', namespace: ns })
-    .catch(() => undefined);
-  const journal = cm ? (JSON.parse(cm.data!['journal.json']!) as Journal) : undefined;
+  const journal = await journalOf(c, ns, 'data');
   const targetPv = journal?.original.targetPv?.name;
   const keep = AFTER_MOVE.includes(point);
   if (keep) {
