@@ -132,8 +132,8 @@ describe('Block engine: log and progress', () => {
   it('reads the size, the bytes copied and the verdict', () => {
     const r = read(
       [
-        `PVMOVE total_bytes=${SIZE} target_bytes=${2 * SIZE} block_bytes=4194304 zero_skip=yes`,
-        'PVMOVE copy started',
+        `PVMOVE total_bytes=${SIZE} target_bytes=${2 * SIZE} block_bytes=4194304`,
+        'PVMOVE copy started zero_skip=yes',
         'PVMOVE progress bytes=4194304',
         'PVMOVE progress bytes=67108864',
       ].join('\n'),

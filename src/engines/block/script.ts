@@ -54,6 +54,7 @@ done
 size=$(blockdev --getsize64 "$src")
 target_size=$(blockdev --getsize64 "$dst")
 [ "$target_size" -ge "$size" ] || die ${BLOCK_EXIT.insufficientSpace} "target-too-small the source device has $size bytes but the target device only $target_size"
+say "total_bytes=$size target_bytes=$target_size block_bytes=${BLOCK_BYTES}"
 
 # sha256 of a device over the source's length, read with O_DIRECT (what the disk holds, not what a
 # cache remembers).
@@ -77,7 +78,6 @@ if [ -n "\${${EXPECT_FINGERPRINT_ENV}:-}" ]; then
   if [ "$src_sum" != "$${EXPECT_FINGERPRINT_ENV}" ]; then
     say "earlier-copy source-changed"
   elif [ "$dst_sum" = "$src_sum" ]; then
-    say "total_bytes=$size target_bytes=$target_size block_bytes=${BLOCK_BYTES} zero_skip=no"
     say "fingerprint=$src_sum"
     say "earlier-copy unchanged"
     say "${verdict(verify)} bytes=$size${verify === 'checksum' ? ' sha256=$src_sum' : ''} copy_ms=0 zero_skip=no"
@@ -114,7 +114,6 @@ sparse=""
 if [ "$zero_skip" = yes ]; then sparse=",sparse"; fi
 
 every=$(( size / ${TARGET_PROGRESS_LINES} ))
-say "total_bytes=$size target_bytes=$target_size block_bytes=${BLOCK_BYTES} zero_skip=$zero_skip"
 
 # progress PID: the bytes dd has read so far (its rchar), each time it moved on by 1/${TARGET_PROGRESS_LINES} of the
 # source, at least every ${PROGRESS_MAX_SECONDS}s.
@@ -133,7 +132,7 @@ progress() {
   done
 }
 
-say "copy started"
+say "copy started zero_skip=$zero_skip"
 started=$(date +%s%N)
 # One dd: the fair reference (dd bs=4M iflag=direct oflag=direct) is what runs. conv=fsync flushes
 # the target's write cache before dd exits: the data is on the disk before anyone relies on it.
