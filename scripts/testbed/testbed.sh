@@ -151,8 +151,20 @@ unmount_under() {
   done
 }
 
+# The refill loop and whatever pass it runs (its process group: setsid made it the leader), so no
+# pass attaches a loop device or creates a PV after this point.
+stop_local_pvs() {
+  local pid
+  if pid=$(component_pid local-pvs); then
+    log "stopping local-pvs (pid $pid)"
+    kill -TERM -- "-$pid" 2>/dev/null || true
+    stop_pid "$pid"
+  fi
+  rm -f "$TB_RUN/local-pvs.pid" "$TB_RUN/local-pvs.exe"
+}
+
 cmd_down() {
-  stop_component local-pvs
+  stop_local_pvs
   stop_component kubelet
   # Remove pod sandboxes through containerd while it still runs: this tears down their networks.
   if component_pid containerd >/dev/null; then
