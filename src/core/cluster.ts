@@ -76,6 +76,8 @@ export interface ClusterPort {
 
   getPvc(namespace: string, name: string): Promise<Pvc | undefined>;
   getPv(name: string): Promise<Pv | undefined>;
+  /** Every PersistentVolume (node-local classes: which PVs are free, where, of which size and mode). */
+  listPvs(): Promise<Pv[]>;
   getPod(namespace: string, name: string): Promise<Pod | undefined>;
   getStorageClass(name: string): Promise<StorageClass | undefined>;
   listPods(namespace: string): Promise<Pod[]>;

@@ -10,6 +10,7 @@ import {
   LABEL_ROLE,
   MANAGED_BY,
 } from './defaults.js';
+import { hostnamesOf, localTargetProblem, volumeModeOf } from './local-volumes.js';
 import type { ClaimTemplate } from './cluster.js';
 import { moveCommand } from './commands.js';
 import type { Hpa, MigrationRequest, OwnerId, Pod, Pv, Pvc, StorageClass } from './types.js';
@@ -25,6 +26,10 @@ export interface PreflightFacts {
   hpas: Hpa[];
   /** volumeClaimTemplates of the StatefulSets among the owners. */
   claimTemplates?: { statefulSet: string; templates: ClaimTemplate[] }[];
+  /** Every PV, when the target class has no provisioner (node-local PVs made by hand). */
+  pvs?: Pv[];
+  /** Why the PVs could not be listed (then the free-PV check is skipped, with a warning). */
+  pvsUnreadable?: string;
   /**
    * Finished pods (not kubectl-pvmove's) that still name the claim. Kubernetes does not delete a
    * claim while any scheduled pod names it, finished or not (the pvc-protection finalizer).
@@ -112,7 +117,7 @@ export function evaluatePreflight(req: MigrationRequest, f: PreflightFacts): Pre
   const warnings: string[] = [];
   const info: string[] = [];
   const targetClass = targetClassOf(req, f.claim);
-  const targetSize = targetSizeOf(req, f.claim);
+  let targetSize = targetSizeOf(req, f.claim);
   // Another run's probe or copy pod has no controller either, but it is not the user's to delete.
   const pvmovePods = f.podsUsingClaim.filter(isPvmovePod);
   const ours = new Set(pvmovePods.map((p) => p.metadata.name));
@@ -141,10 +146,23 @@ export function evaluatePreflight(req: MigrationRequest, f: PreflightFacts): Pre
   if (claim.metadata.deletionTimestamp) problems.push(`PersistentVolumeClaim ${where} is being deleted`);
   const phase = claim.status?.phase ?? 'unknown';
   if (phase !== 'Bound') problems.push(`PersistentVolumeClaim ${where} is ${phase}, not Bound`);
-  if ((claim.spec?.volumeMode ?? 'Filesystem') === 'Block') {
-    problems.push(
-      `PersistentVolumeClaim ${where} has volumeMode Block, which kubectl-pvmove does not support yet`,
-    );
+  const mode = volumeModeOf(claim);
+  // A device is copied whole: the target must hold the source PV's full capacity, which can be
+  // more than the claim asked for (a local PV bigger than the request).
+  const device = f.sourcePv?.spec?.capacity?.storage;
+  if (mode === 'Block' && device && isValidQuantity(device) && isValidQuantity(targetSize)) {
+    if (compareQuantities(targetSize, device) < 0) {
+      if (req.size !== undefined) {
+        problems.push(
+          `--size ${req.size} is smaller than the source device (PV ${f.sourcePv?.metadata.name ?? '?'} holds ${device}); a Block volume is copied whole, so pass --size ${device} or more`,
+        );
+      } else {
+        info.push(
+          `the source device holds ${device} (more than the claim's request): the target asks for ${device}`,
+        );
+        targetSize = device;
+      }
+    }
   }
   if (phase === 'Bound' && !f.sourcePv) {
     problems.push(`PersistentVolume ${claim.spec?.volumeName ?? '?'} bound to ${req.claim} not found`);
@@ -154,6 +172,19 @@ export function evaluatePreflight(req: MigrationRequest, f: PreflightFacts): Pre
     problems.push(`PersistentVolumeClaim ${where} has no StorageClass; pass --to-class`);
   } else if (!f.storageClass) {
     problems.push(`StorageClass ${targetClass} not found`);
+  } else if (f.pvs && isValidQuantity(targetSize)) {
+    const local = localTargetProblem({
+      storageClass: f.storageClass,
+      pvs: f.pvs,
+      volumeMode: mode,
+      size: targetSize,
+      node: hostnamesOf(f.sourcePv?.spec?.nodeAffinity?.required)?.[0],
+    });
+    if (local) problems.push(local);
+  } else if (f.pvsUnreadable) {
+    warnings.push(
+      `StorageClass ${targetClass} has no provisioner and the PVs could not be listed (${f.pvsUnreadable}), so whether a free PV can take the target claim is not checked`,
+    );
   }
 
   const current = storageRequest(claim);

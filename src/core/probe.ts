@@ -13,6 +13,7 @@ import { claimLabelValue, fitName, type MigrationNames } from './names.js';
 import { formatBytes, quantityToBytes } from './quantity.js';
 import type { MigrationRequest, Pod, Pv, Pvc } from './types.js';
 import { buildProbePod, PROBE_MARK } from './probe-pod.js';
+import { volumeModeOf } from './local-volumes.js';
 
 const PULL_FAILURES = ['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName'];
 const POLL_MS = 1000;
@@ -88,12 +89,14 @@ export async function probeProblem(p: ProbeInput): Promise<string | undefined> {
   const ns = p.req.namespace;
   const name = probePodName(p.req.claim, p.names.migrationId);
   const rwop = p.claim.spec?.accessModes?.includes('ReadWriteOncePod') ?? false;
+  // A device has no files to measure: its size is the PV's capacity, checked by the preflight.
+  const measurable = volumeModeOf(p.claim) === 'Filesystem' && !(rwop && p.podsUsingClaim.length > 0);
   const user = p.podsUsingClaim.find((x) => x.spec?.nodeName);
   const pod = buildProbePod({
     name,
     namespace: ns,
     labels: ownedLabels(p.req.claim, p.names.migrationId, 'probe'),
-    sourceClaim: rwop && p.podsUsingClaim.length > 0 ? undefined : p.req.claim,
+    sourceClaim: measurable ? p.req.claim : undefined,
     sourceNodeAffinity: p.sourcePv?.spec?.nodeAffinity?.required,
     nodeName: user?.spec?.nodeName,
     copy: p.req.copy,

@@ -37,11 +37,14 @@ import { basePermissions, missingPermissionsProblem, ownerPermissions } from './
 import { admissionProblem } from './probe.js';
 import { copyPodFor } from './copy-pod.js';
 import type { CopyEngine } from './copy-engine.js';
+import { volumeModeOf } from './local-volumes.js';
 
 export interface RunnerDeps {
   cluster: ClusterPort;
-  /** How the data is copied (src/engines/*): the CLI chooses, the core only follows the port. */
+  /** How files are copied (src/engines/*): the CLI chooses, the core only follows the port. */
   engine: CopyEngine;
+  /** How a volumeMode Block claim's device is copied; without it Block claims are refused. */
+  blockEngine?: CopyEngine;
   emit: Emit;
   signal: AbortSignal;
   now?: () => Date;
@@ -104,6 +107,22 @@ export function checkSameRequest(req: MigrationRequest, j: Journal): string | un
   return `migration ${j.migrationId} of claim ${j.claim.name} is in progress with --to-class ${j.request.toClass} --size ${j.request.size}; resume it with \`${recorded}\``;
 }
 
+/** The engine for the claim's volumeMode: files for Filesystem, the device for Block. */
+export function engineFor(
+  deps: Pick<RunnerDeps, 'engine' | 'blockEngine'>,
+  j: Journal | undefined,
+  o: Observed,
+): CopyEngine {
+  const mode = volumeModeOf(j?.original.pvc ?? o.claim);
+  if (mode !== 'Block') return deps.engine;
+  if (!deps.blockEngine)
+    throw new UsageError(
+      `claim ${o.claim?.metadata.name ?? j?.claim.name ?? '?'} has volumeMode Block, which this build cannot copy`,
+      'Nothing was changed.',
+    );
+  return deps.blockEngine;
+}
+
 /** Reads the journal, observes, runs the read-only preflight on a new migration, and plans. */
 export async function prepareMigration(req: MigrationRequest, deps: RunnerDeps): Promise<Prepared> {
   // Before any read that could fail with a 403 halfway: every missing permission in one message.
@@ -146,7 +165,7 @@ export async function prepareMigration(req: MigrationRequest, deps: RunnerDeps):
       };
       const refused = await admissionProblem(
         deps.cluster,
-        copyPodFor({ req, names, engine: deps.engine }, pseudo, observed.sourcePv),
+        copyPodFor({ req, names, engine: engineFor(deps, undefined, observed) }, pseudo, observed.sourcePv),
       );
       if (refused) preflight.problems.push(refused);
     }
@@ -157,7 +176,7 @@ export async function prepareMigration(req: MigrationRequest, deps: RunnerDeps):
   const plan = planMigration({
     req,
     names,
-    engine: deps.engine,
+    engine: engineFor(deps, j, observed),
     observed,
     owners: j ? j.original.owners : (preflight?.owners ?? []),
     targetClass: j ? j.request.toClass : (preflight?.targetClass ?? ''),
@@ -195,6 +214,7 @@ export async function runMigration(
   const runStart = Date.now();
   // What this run made or checked itself (the copy) is told apart from what an earlier run left.
   const runId = newMigrationId();
+  const engine = engineFor(deps, prepared.stored?.journal, prepared.observed);
 
   const updateJournal = async (mutate: (j: Journal) => Journal): Promise<Journal> => {
     if (!stored) throw new StepProblem('the journal does not exist yet');
@@ -236,7 +256,7 @@ export async function runMigration(
       (current = {
         req,
         cluster,
-        engine: deps.engine,
+        engine,
         names,
         observed,
         journal: stored?.journal,

@@ -365,6 +365,11 @@ export class KubeCluster implements ClusterPort {
     return this.get(`get PersistentVolume ${name}`, () => this.core.readPersistentVolume({ name }));
   }
 
+  async listPvs(): Promise<Pv[]> {
+    const list = await this.call('list PersistentVolumes', () => this.core.listPersistentVolume());
+    return plain<Pv[]>(list.items);
+  }
+
   getPod(namespace: string, name: string): Promise<Pod | undefined> {
     return this.get(`get Pod ${namespace}/${name}`, () => this.core.readNamespacedPod({ name, namespace }));
   }

@@ -318,6 +318,9 @@ export class FakeCluster implements ClusterPort {
     const x = this.pvcs.get(this.key(ns, name));
     return x ? clone(x) : undefined;
   }
+  async listPvs(): Promise<Pv[]> {
+    return [...this.pvs.values()].map(clone);
+  }
   async getPv(name: string): Promise<Pv | undefined> {
     const x = this.pvs.get(name);
     return x ? clone(x) : undefined;

@@ -64,9 +64,89 @@ describe('preflight', () => {
     expect(r.problems[0]).to.equal('PersistentVolumeClaim data in namespace shop is Pending, not Bound');
   });
 
-  it('refuses Block volumes as not supported yet', () => {
-    const r = evaluatePreflight(request(), facts({ claim: pvc({ spec: { volumeMode: 'Block' } }) }));
-    expect(r.problems.join()).to.match(/volumeMode Block, which kubectl-pvmove does not support yet/);
+  it('accepts a Block claim, and asks the target for the whole device', () => {
+    const block = pvc({
+      spec: {
+        volumeMode: 'Block',
+        storageClassName: 'local-block',
+        resources: { requests: { storage: '64Mi' } },
+      },
+    });
+    const device = pv('pv-source', { volumeMode: 'Block', capacity: { storage: '128Mi' } });
+    const r = evaluatePreflight(request({ size: undefined }), facts({ claim: block, sourcePv: device }));
+    expect(r.problems).to.deep.equal([]);
+    expect(r.targetSize).to.equal('128Mi');
+    expect(r.info.join()).to.contain('the source device holds 128Mi');
+    const small = evaluatePreflight(request({ size: '100Mi' }), facts({ claim: block, sourcePv: device }));
+    expect(small.problems.join()).to.contain(
+      '--size 100Mi is smaller than the source device (PV pv-source holds 128Mi)',
+    );
+  });
+
+  describe('a node-local target class (no provisioner)', () => {
+    const localClass = { metadata: { name: 'local-fs' }, provisioner: 'kubernetes.io/no-provisioner' };
+    const onNode = (node: string) => ({
+      required: {
+        nodeSelectorTerms: [
+          { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] },
+        ],
+      },
+    });
+    const free = (name: string, size: string, mode: string, node: string) => ({
+      ...pv(name, {
+        storageClassName: 'local-fs',
+        capacity: { storage: size },
+        volumeMode: mode,
+        nodeAffinity: onNode(node),
+      }),
+      status: { phase: 'Available' },
+    });
+    const pinned = pv('pv-source', { nodeAffinity: onNode('n1') });
+
+    it('accepts when a free PV of the mode and size is on the source node', () => {
+      const pvs = [free('a', '1Gi', 'Filesystem', 'n2'), free('b', '4Gi', 'Filesystem', 'n1')];
+      const r = evaluatePreflight(
+        request({ toClass: 'local-fs' }),
+        facts({ storageClass: localClass, sourcePv: pinned, pvs }),
+      );
+      expect(r.problems).to.deep.equal([]);
+    });
+
+    it('refuses, naming the node, the class and what is free, when none fits', () => {
+      const pvs = [free('a', '4Gi', 'Filesystem', 'n2'), free('b', '1Gi', 'Filesystem', 'n1')];
+      const r = evaluatePreflight(
+        request({ toClass: 'local-fs' }),
+        facts({ storageClass: localClass, sourcePv: pinned, pvs }),
+      );
+      expect(r.problems.join()).to.contain(
+        'StorageClass local-fs has no PV the target claim could bind: its PVs are made by hand (kubernetes.io/no-provisioner) and it needs a free PersistentVolume of volumeMode Filesystem, at least 2Gi',
+      );
+      expect(r.problems.join()).to.contain('on node n1 (where the source volume is)');
+      expect(r.problems.join()).to.contain('a (Filesystem, 4Gi, node n2), b (Filesystem, 1Gi, node n1)');
+    });
+
+    it('refuses a Filesystem claim to a class of Block volumes, and the other way round', () => {
+      const pvs = [free('raw', '4Gi', 'Block', 'n1')];
+      const r = evaluatePreflight(
+        request({ toClass: 'local-fs' }),
+        facts({ storageClass: localClass, sourcePv: pinned, pvs }),
+      );
+      expect(r.problems.join()).to.contain('a Filesystem claim cannot move to Block volumes');
+      const block = pvc({
+        spec: { volumeMode: 'Block', storageClassName: 'x', resources: { requests: { storage: '1Gi' } } },
+      });
+      const files = [free('fs', '4Gi', 'Filesystem', 'n1')];
+      const b = evaluatePreflight(
+        request({ toClass: 'local-fs' }),
+        facts({
+          claim: block,
+          storageClass: localClass,
+          sourcePv: { ...pinned, spec: { ...pinned.spec, volumeMode: 'Block' } },
+          pvs: files,
+        }),
+      );
+      expect(b.problems.join()).to.contain('a Block claim cannot move to Filesystem volumes');
+    });
   });
 
   it('refuses a class that does not exist', () => {

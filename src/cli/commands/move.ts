@@ -4,6 +4,7 @@ import { DEFAULT_IMAGE, DEFAULT_IMAGE_PULL_POLICY } from '../../core/defaults.js
 import { ITINERARY } from '../../core/itinerary.js';
 import { prepareMigration, runMigration } from '../../core/runner.js';
 import { tarEngine } from '../../engines/tar/index.js';
+import { blockEngine } from '../../engines/block/index.js';
 import { confirmOrStop, isInteractive } from '../confirm.js';
 import { connectAfterFlags, endWithOutcome, rendererFor } from '../command-frame.js';
 import { withKubeFlags } from '../flags.js';
@@ -27,7 +28,7 @@ export async function runMove(argv: MoveArgv, io: Io, command: 'move' | 'resume'
     if (requests) renderer.emit({ type: 'info', message: requests.summary() });
   };
   const move = async (signal: AbortSignal): Promise<void> => {
-    const deps = { cluster, engine: tarEngine, emit, signal, afterStep: kill };
+    const deps = { cluster, engine: tarEngine, blockEngine, emit, signal, afterStep: kill };
     const prepared = await prepareMigration(req, deps);
     if (prepared.nothingToDo) {
       renderer.emit({ type: 'result', status: 'nothing-to-do', ...prepared.nothingToDo });

@@ -1,11 +1,12 @@
 // Step 1: refuse early, before anything changes, with a sentence the user can act on.
-import { PreflightError } from '../errors.js';
+import { describe, PreflightError } from '../errors.js';
 import { probeProblem } from '../probe.js';
 import { isPodActive, podMountsClaim, podsUsingClaim, resolveOwners } from '../owners.js';
 import { LABEL_MANAGED_BY, MANAGED_BY } from '../defaults.js';
 import { evaluatePreflight, targetClassOf, type PreflightFacts } from '../preflight.js';
+import { NO_PROVISIONER } from '../local-volumes.js';
 import type { ClusterPort } from '../cluster.js';
-import type { MigrationRequest } from '../types.js';
+import type { MigrationRequest, Pv } from '../types.js';
 import type { Step } from '../step.js';
 
 export async function gatherPreflightFacts(
@@ -24,6 +25,15 @@ export async function gatherPreflightFacts(
     cluster.listHpas(req.namespace),
     cluster.listTemplateOwners(req.namespace, req.claim),
   ]);
+  // Node-local classes cannot provision: the free PVs say whether the target claim can bind at all.
+  let pvs: Pv[] | undefined;
+  let pvsUnreadable: string | undefined;
+  if (storageClass?.provisioner === NO_PROVISIONER) {
+    pvs = await cluster.listPvs().catch((err: unknown) => {
+      pvsUnreadable = describe(err);
+      return undefined;
+    });
+  }
   const using = podsUsingClaim(pods, req.claim);
   const resolution = resolveOwners(using, replicaSets, jobs);
   const statefulSets = [...resolution.owners, ...templateOwners].filter((o) => o.kind === 'StatefulSet');
@@ -47,6 +57,8 @@ export async function gatherPreflightFacts(
     templateOwners,
     hpas,
     claimTemplates,
+    ...(pvs ? { pvs } : {}),
+    ...(pvsUnreadable ? { pvsUnreadable } : {}),
   };
 }
 
