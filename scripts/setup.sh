@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh Debian 12 machine (root): the test bed's Debian
-# packages and the npm dependencies (with the pinned Node 24 that npm scripts run on).
+# packages, the npm dependencies (with the pinned Node 26 that npm scripts run on), and the release's
+# tools (scripts/binary/tools.sh: rcodesign and krew, built once and cached).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/testbed/install-deps.sh
@@ -12,3 +13,16 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   npm ci --no-audit --no-fund --loglevel=error
   echo "$want" >"$stamp"
 fi
+# The release and its tests: cross strip for linux-arm64, zip for windows, qemu-user and arm64
+# libraries to run the linux-arm64 binary, wine to run the windows one, tmux for the terminal test.
+release_packages=(binutils-aarch64-linux-gnu zip unzip qemu-user libc6-arm64-cross libstdc++6-arm64-cross
+  libatomic1-arm64-cross tmux wine wine64)
+missing=()
+for p in "${release_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
+fi
+bash scripts/binary/tools.sh
