@@ -75,6 +75,8 @@ export interface ClusterPort {
   listEvents(namespace: string, kind: string, name: string): Promise<KubeEvent[]>;
 
   getPvc(namespace: string, name: string): Promise<Pvc | undefined>;
+  /** Claims of a namespace (or, undefined, of all), optionally by label selector. */
+  listPvcs(namespace: string | undefined, labelSelector?: string): Promise<Pvc[]>;
   getPv(name: string): Promise<Pv | undefined>;
   /** Every PersistentVolume (node-local classes: which PVs are free, where, of which size and mode). */
   listPvs(): Promise<Pv[]>;

@@ -3,7 +3,12 @@ import type { Plan } from './plan.js';
 
 export type StepStatus = 'started' | 'done' | 'skipped' | 'failed';
 
-export interface StepEvent {
+/** In a batch (several claims in one migration), the claim an event is about. */
+interface AboutClaim {
+  claim?: string;
+}
+
+export interface StepEvent extends AboutClaim {
   type: 'step';
   step: string;
   title: string;
@@ -12,7 +17,7 @@ export interface StepEvent {
   durationMs?: number;
 }
 
-export interface ProgressEvent {
+export interface ProgressEvent extends AboutClaim {
   type: 'progress';
   step: string;
   message: string;
@@ -25,7 +30,7 @@ export interface ProgressEvent {
 }
 
 /** Something the user should know that does not stop the migration. */
-export interface InfoEvent {
+export interface InfoEvent extends AboutClaim {
   type: 'info' | 'warning';
   step?: string;
   message: string;
@@ -47,7 +52,7 @@ export interface ResultEvent {
   durationMs?: number;
 }
 
-export interface ErrorEvent {
+export interface ErrorEvent extends AboutClaim {
   type: 'error';
   status: 'failed' | 'refused' | 'interrupted';
   step?: string;

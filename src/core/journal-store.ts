@@ -21,37 +21,53 @@ export interface StoredClaimJournal {
   journal: Journal;
   document: MigrationJournal;
   resourceVersion: string;
+  /** The ConfigMap it is stored in. */
+  name: string;
 }
 
 /**
  * The view of `claim`; a journal that does not hold it (edited or copied under another name) is
  * shown as its first claim, which the identity check then refuses.
  */
-export function viewOf(stored: StoredJournal, claim: string): StoredClaimJournal {
+export function viewOf(stored: StoredJournal, claim: string, name: string): StoredClaimJournal {
   const doc = stored.document;
   const journal = claimJournal(doc, claim) ?? claimJournal(doc, doc.claims[0]?.name ?? '');
   if (!journal) throw new StepProblem(`the journal of migration ${doc.migrationId} holds no claim`);
-  return { journal, document: doc, resourceVersion: stored.resourceVersion };
+  return { journal, document: doc, resourceVersion: stored.resourceVersion, name };
 }
 
+/**
+ * The journal of the claim's migration: the one named after the claim (a single move), else a
+ * batch journal that holds it. A rolled-back migration is only returned when there is no other.
+ */
 export async function readClaimJournal(
   cluster: ClusterPort,
   namespace: string,
   claim: string,
 ): Promise<StoredClaimJournal | undefined> {
   const stored = await cluster.readJournal(namespace, journalName(claim));
-  return stored && viewOf(stored, claim);
+  if (stored && stored.document.phase !== 'rolled-back') return viewOf(stored, claim, journalName(claim));
+  const batch = (await cluster.listJournals(namespace)).find(
+    (e) =>
+      e.name !== journalName(claim) &&
+      e.document?.phase !== 'rolled-back' &&
+      e.document?.claims.some((c) => c.name === claim),
+  );
+  if (batch?.document) {
+    const fresh = await cluster.readJournal(namespace, batch.name);
+    if (fresh) return viewOf(fresh, claim, batch.name);
+  }
+  return stored && viewOf(stored, claim, journalName(claim));
 }
 
-export async function createClaimJournal(
-  cluster: ClusterPort,
-  namespace: string,
-  names: MigrationNames,
-  labels: Labels,
-  view: Journal,
-): Promise<StoredClaimJournal> {
-  const stored = await cluster.createJournal(namespace, names.journal, labels, newMigrationJournal(view));
-  return viewOf(stored, view.claim.name);
+/** The ConfigMap a claim's migration journal is stored in (see readClaimJournal). */
+export async function journalNameOf(cluster: ClusterPort, namespace: string, claim: string): Promise<string> {
+  const own = await cluster.readJournal(namespace, journalName(claim));
+  if (own && own.document.phase !== 'rolled-back') return journalName(claim);
+  const batch = (await cluster.listJournals(namespace)).find(
+    (e) => e.document?.phase !== 'rolled-back' && e.document?.claims.some((c) => c.name === claim),
+  );
+  return batch?.name ?? journalName(claim);
 }
 
 export async function rewriteJournal(
@@ -72,16 +88,91 @@ export async function rewriteJournal(
         putClaimJournal(stored.document, mutate(stored.journal)),
         stored.resourceVersion,
       );
-      return viewOf(written, claim);
+      return viewOf(written, claim, names.journal);
     } catch (err) {
       if (!(err instanceof ConflictProblem) || attempt >= MAX_CONFLICT_RETRIES) throw err;
       const fresh = await cluster.readJournal(namespace, names.journal);
       if (!fresh || fresh.document.migrationId !== names.migrationId) {
         throw new StepProblem(`journal ${names.journal} was replaced by another run`);
       }
-      stored = viewOf(fresh, claim);
+      stored = viewOf(fresh, claim, names.journal);
       const refusal = refuse(stored.journal);
       if (refusal) throw new StepProblem(refusal);
     }
+  }
+}
+
+/**
+ * The journal of one migration as this run holds it: every claim's step reads its own view, and
+ * every write goes through here one at a time (the claims of a batch write concurrently; the
+ * ConfigMap takes one write per resourceVersion), with the optimistic retry of rewriteJournal.
+ */
+export class JournalHandle {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly cluster: ClusterPort,
+    readonly namespace: string,
+    readonly names: Pick<MigrationNames, 'journal' | 'migrationId'>,
+    private stored: StoredJournal | undefined,
+    /** Another run's change that this run must not overwrite (a rollback started meanwhile). */
+    private readonly refuse: (fresh: Journal) => string | undefined = () => undefined,
+  ) {}
+
+  get document(): MigrationJournal | undefined {
+    return this.stored?.document;
+  }
+
+  view(claim: string): Journal | undefined {
+    return this.stored ? claimJournal(this.stored.document, claim) : undefined;
+  }
+
+  private serially<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(op);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  update(claim: string, mutate: (j: Journal) => Journal): Promise<Journal> {
+    return this.serially(async () => {
+      const stored = this.stored;
+      if (!stored) throw new StepProblem('the journal does not exist yet');
+      const next = await rewriteJournal(
+        this.cluster,
+        this.namespace,
+        { ...this.names, targetClaim: '', copyPod: '' },
+        viewOf(stored, claim, this.names.journal),
+        mutate,
+        this.refuse,
+      );
+      this.stored = { document: next.document, resourceVersion: next.resourceVersion };
+      return next.journal;
+    });
+  }
+
+  /** Writes a claim's first record: creates the journal, or adds the claim to it. */
+  add(view: Journal, labels: Labels, beforeCreate?: () => Promise<void>): Promise<Journal> {
+    return this.serially(async () => {
+      if (!this.stored) {
+        await beforeCreate?.();
+        this.stored = await this.cluster.createJournal(
+          this.namespace,
+          this.names.journal,
+          labels,
+          newMigrationJournal(view),
+        );
+      } else {
+        const doc = putClaimJournal(this.stored.document, view);
+        this.stored = await this.cluster.replaceJournal(
+          this.namespace,
+          this.names.journal,
+          doc,
+          this.stored.resourceVersion,
+        );
+      }
+      const written = claimJournal(this.stored.document, view.claim.name);
+      if (!written) throw new StepProblem(`the journal does not hold claim ${view.claim.name}`);
+      return written;
+    });
   }
 }

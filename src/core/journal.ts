@@ -66,7 +66,17 @@ export interface MigrationJournal {
   /** Bare pods deleted with --delete-pods: they cannot be brought back, only reported. */
   deletedPods: string[];
   claims: ClaimRecord[];
+  /** StatefulSet claim templates this migration rewrites to the new class and size. */
+  templates?: TemplateRecord[];
   rollback?: { startedAt: string; finishedAt?: string; fromPhase: 'in-progress' | 'finished' };
+}
+
+/** One volumeClaimTemplate of a StatefulSet, as it was and as the move makes it. */
+export interface TemplateRecord {
+  statefulSet: string;
+  template: string;
+  original: { storageClassName?: string; storage?: string };
+  wanted: { storageClassName: string; storage: string };
 }
 
 export interface ClaimRecord {
@@ -86,6 +96,10 @@ export interface ClaimRecord {
   /** The claim re-created under the original name (recreate-claim): only that claim is ours. */
   recreatedClaim?: { uid: string };
   steps: Record<string, StepRecord>;
+  /** This claim's last step is done (the migration is finished once every claim's is). */
+  finishedAt?: string;
+  /** This claim is back on its source PV (the rollback is over once every claim is). */
+  rolledBackAt?: string;
   rollback?: { keepTargetPv: boolean; steps: Record<string, StepRecord> };
 }
 
@@ -112,6 +126,8 @@ export interface Journal {
   recreatedClaim?: { uid: string };
   steps: Record<string, StepRecord>;
   rollback?: RollbackRecord;
+  /** Shared by the claims: the StatefulSet templates the migration rewrites. */
+  templates?: TemplateRecord[];
 }
 
 export interface RollbackRecord {
@@ -164,11 +180,19 @@ export function claimJournal(doc: MigrationJournal, claim: string): Journal | un
   const c = doc.claims.find((x) => x.name === claim);
   if (!c) return undefined;
   const owners = c.owners.map((id) => doc.owners.find((o) => sameOwner(o, id)) ?? { ...id });
+  // A claim of a migration still under way can be finished (or rolled back) on its own.
+  const phase =
+    doc.phase === 'in-progress' && c.finishedAt
+      ? 'finished'
+      : doc.phase === 'rolling-back' && c.rolledBackAt
+        ? 'rolled-back'
+        : doc.phase;
+  const finishedAt = phase === 'finished' ? (c.finishedAt ?? doc.finishedAt) : doc.finishedAt;
   return {
     migrationId: doc.migrationId,
     createdAt: doc.createdAt,
-    phase: doc.phase,
-    ...(doc.finishedAt !== undefined ? { finishedAt: doc.finishedAt } : {}),
+    phase,
+    ...(finishedAt !== undefined ? { finishedAt } : {}),
     claim: { namespace: doc.namespace, name: c.name },
     request: doc.request,
     original: { ...c.original, owners, deletedPods: doc.deletedPods },
@@ -176,6 +200,7 @@ export function claimJournal(doc: MigrationJournal, claim: string): Journal | un
     ...(c.copy !== undefined ? { copy: c.copy } : {}),
     ...(c.recreatedClaim !== undefined ? { recreatedClaim: c.recreatedClaim } : {}),
     steps: c.steps,
+    ...(doc.templates ? { templates: doc.templates } : {}),
     ...(doc.rollback
       ? {
           rollback: {
@@ -199,20 +224,36 @@ export function putClaimJournal(doc: MigrationJournal, view: Journal): Migration
     ...(view.copy !== undefined ? { copy: view.copy } : {}),
     ...(view.recreatedClaim !== undefined ? { recreatedClaim: view.recreatedClaim } : {}),
     steps: view.steps,
+    ...(view.phase === 'finished' ? { finishedAt: view.finishedAt ?? view.createdAt } : {}),
+    ...(view.phase === 'rolled-back' ? { rolledBackAt: view.rollback?.finishedAt ?? view.createdAt } : {}),
     ...(view.rollback
       ? { rollback: { keepTargetPv: view.rollback.keepTargetPv, steps: view.rollback.steps } }
       : {}),
   };
   const known = doc.claims.some((c) => c.name === record.name);
-  const { finishedAt: _f, rollback: _r, ...rest } = doc;
+  const claims = known ? doc.claims.map((c) => (c.name === record.name ? record : c)) : [...doc.claims, record];
+  // The migration is finished (rolled back) once every claim is; until then it stays in progress
+  // (rolling back) while the claims that are done say so on their own.
+  const phase =
+    view.phase === 'finished'
+      ? claims.every((c) => c.finishedAt)
+        ? 'finished'
+        : 'in-progress'
+      : view.phase === 'rolled-back'
+        ? claims.every((c) => c.rolledBackAt)
+          ? 'rolled-back'
+          : 'rolling-back'
+        : view.phase;
+  const { finishedAt: _f, rollback: _r, templates: _t, ...rest } = doc;
   return {
     ...rest,
-    phase: view.phase,
-    ...(view.finishedAt !== undefined ? { finishedAt: view.finishedAt } : {}),
+    phase,
+    ...(phase === 'finished' && view.finishedAt !== undefined ? { finishedAt: view.finishedAt } : {}),
     request: view.request,
     owners: [...doc.owners.filter((o) => !owners.some((x) => sameOwner(x, o))), ...owners],
     deletedPods: [...new Set([...doc.deletedPods, ...deletedPods])],
-    claims: known ? doc.claims.map((c) => (c.name === record.name ? record : c)) : [...doc.claims, record],
+    claims,
+    ...(view.templates ? { templates: view.templates } : doc.templates ? { templates: doc.templates } : {}),
     ...(view.rollback
       ? {
           rollback: {

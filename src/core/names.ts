@@ -27,6 +27,11 @@ export function journalName(claim: string): string {
   return fitName('pvmove-', claim);
 }
 
+/** A batch's journal (several claims): found through the claims it holds (journal-store.ts). */
+export function batchJournalName(migrationId: string): string {
+  return `pvmove-batch-${migrationId}`;
+}
+
 export function targetClaimName(claim: string, migrationId: string): string {
   return fitName('', claim, `-pvmove-${migrationId}`);
 }
@@ -56,10 +61,11 @@ export interface MigrationNames {
   copyPod: string;
 }
 
-export function namesFor(claim: string, migrationId: string): MigrationNames {
+/** The names of one claim of a migration; `journal` is the batch journal when the claim is in one. */
+export function namesFor(claim: string, migrationId: string, journal = journalName(claim)): MigrationNames {
   return {
     migrationId,
-    journal: journalName(claim),
+    journal,
     targetClaim: targetClaimName(claim, migrationId),
     copyPod: copyPodName(claim, migrationId),
   };

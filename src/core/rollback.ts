@@ -93,7 +93,7 @@ export async function prepareRollback(req: RollbackRequest, cluster: ClusterPort
       `kubectl pvmove list -n ${req.namespace}`,
     );
   }
-  const names = namesFor(req.claim, stored.journal.migrationId);
+  const names = namesFor(req.claim, stored.journal.migrationId, stored.name);
   const observed = await observe(cluster, req.namespace, req.claim, names, stored.journal);
   const foreign = volumesProblem(observed, stored.journal, req.namespace, names);
   if (foreign) throw new PreflightError(foreign, req.commands.rollback);

@@ -1,7 +1,7 @@
 // The runner: for each step, observe -> skip if its postcondition holds -> journal "started" ->
 // run -> check the postcondition -> journal "done". Level-triggered, so re-running the same command
 // after any failure continues where it stopped. Emits events; never prints.
-import type { ClusterPort } from './cluster.js';
+import type { ClusterPort, StoredJournal } from './cluster.js';
 import { resumeCommandFor } from './commands.js';
 import {
   describe,
@@ -9,7 +9,6 @@ import {
   PreflightError,
   PvmoveError,
   StepFailedError,
-  StepProblem,
   UsageError,
 } from './errors.js';
 import type { Emit } from './events.js';
@@ -17,9 +16,8 @@ import { ITINERARY } from './itinerary.js';
 import { walk } from './walk.js';
 import { JournalFormatError, withStep, type Journal } from './journal.js';
 import {
-  createClaimJournal,
   readClaimJournal,
-  rewriteJournal,
+  JournalHandle,
   type StoredClaimJournal,
 } from './journal-store.js';
 import { ownedLabels, storageRequest } from './manifests.js';
@@ -52,6 +50,8 @@ export interface RunnerDeps {
   steps?: readonly Step[];
   /** Called right after a step is journaled done (the CLI wires the test-only kill hook here). */
   afterStep?: (id: string) => void;
+  /** A batch: every event of a claim's steps carries the claim's name. */
+  claimInEvents?: boolean;
 }
 
 export interface Prepared {
@@ -146,7 +146,7 @@ export async function prepareMigration(req: MigrationRequest, deps: RunnerDeps):
     if (mismatch) throw new UsageError(mismatch, 'Nothing was changed.');
   }
   const migrationId = stored?.journal.migrationId ?? (deps.newId ?? newMigrationId)();
-  const names = namesFor(req.claim, migrationId);
+  const names = namesFor(req.claim, migrationId, stored?.name);
   const observed = await observe(deps.cluster, req.namespace, req.claim, names, stored?.journal);
   const foreign = stored && volumesProblem(observed, stored.journal, req.namespace, names);
   if (foreign) throw new PreflightError(foreign, req.commands.resume);
@@ -199,90 +199,120 @@ function toFailure(
   return new StepFailedError(step.id, describe(err), req.commands.resume, rollback);
 }
 
+/** One claim of a migration, walked step by step: a single move walks it once, a batch in lockstep. */
+export interface ClaimWalker {
+  claim: string;
+  walk(steps: readonly Step[]): Promise<void>;
+  observeNow(): Promise<Observed>;
+}
+
+export function claimWalker(
+  req: MigrationRequest,
+  deps: RunnerDeps,
+  prepared: Prepared,
+  journal: JournalHandle,
+  runId: string,
+): ClaimWalker {
+  const { cluster, signal } = deps;
+  const now = deps.now ?? (() => new Date());
+  const names = prepared.names;
+  const ns = req.namespace;
+  const claim = req.claim;
+  let preflight = prepared.preflight;
+  const engine = engineFor(deps, prepared.stored?.journal, prepared.observed);
+  // In a batch every event says which claim it is about.
+  const emit: Emit = deps.claimInEvents
+    ? (e) => deps.emit(e.type === 'plan' || e.type === 'result' ? e : { ...e, claim })
+    : deps.emit;
+
+  const updateJournal = (mutate: (j: Journal) => Journal): Promise<Journal> => journal.update(claim, mutate);
+  const record = async (id: string, rec: Journal['steps'][string]): Promise<void> => {
+    if (journal.view(claim)) await updateJournal((j) => withStep(j, id, { ...j.steps[id], ...rec }));
+  };
+  const look = (): Promise<Observed> => observe(cluster, ns, claim, names, journal.view(claim), runId);
+  let current: StepContext | undefined;
+  const walkSteps = (steps: readonly Step[]): Promise<void> =>
+    walk<StepContext>({
+      steps,
+      look,
+      journal: () => journal.view(claim),
+      recordOf: (id) => journal.view(claim)?.steps[id],
+      record,
+      emit,
+      signal,
+      now,
+      failure: (err, step) => toFailure(err, step, req, signal),
+      interrupted: (moment, step) =>
+        new InterruptedError(
+          `${moment} step ${step.id}`,
+          req.commands.resume,
+          journal.view(claim) ? req.commands.rollback : undefined,
+        ),
+      afterStep: (step) => {
+        // The preflight step's result is what record-journal writes down.
+        preflight = current?.preflight ?? preflight;
+        deps.afterStep?.(step.id);
+      },
+      contextFor: (_step, observed, previous) =>
+        (current = {
+          req,
+          cluster,
+          engine,
+          names,
+          observed,
+          journal: journal.view(claim),
+          preflight,
+          emit,
+          signal,
+          now,
+          previous,
+          updateJournal,
+          createJournal: (j) =>
+            journal.add(j, ownedLabels(claim, names.migrationId, 'journal'), async () => {
+              if (prepared.rolledBack) await cluster.deleteJournal(ns, prepared.rolledBack.name);
+            }),
+          observe: look,
+        }),
+    });
+  return { claim, walk: walkSteps, observeNow: look };
+}
+
+/** The journal handle of a migration, refusing writes once another run rolls it back. */
+export function journalHandleFor(
+  deps: Pick<RunnerDeps, 'cluster'>,
+  namespace: string,
+  names: Pick<MigrationNames, 'journal' | 'migrationId'>,
+  stored: StoredJournal | undefined,
+): JournalHandle {
+  return new JournalHandle(deps.cluster, namespace, names, stored, (fresh) =>
+    fresh.phase === 'rolling-back' || fresh.phase === 'rolled-back'
+      ? `migration ${names.migrationId} is being rolled back by another run`
+      : undefined,
+  );
+}
+
 export async function runMigration(
   req: MigrationRequest,
   deps: RunnerDeps,
   prepared: Prepared,
 ): Promise<void> {
-  const { cluster, emit, signal } = deps;
-  const now = deps.now ?? (() => new Date());
-  const steps = deps.steps ?? ITINERARY;
+  const { cluster, emit } = deps;
   const names = prepared.names;
-  let stored = prepared.stored;
-  let preflight = prepared.preflight;
   const ns = req.namespace;
   const runStart = Date.now();
   // What this run made or checked itself (the copy) is told apart from what an earlier run left.
   const runId = newMigrationId();
-  const engine = engineFor(deps, prepared.stored?.journal, prepared.observed);
+  const stored = prepared.stored;
+  const journal = journalHandleFor(
+    deps,
+    ns,
+    names,
+    stored && { document: stored.document, resourceVersion: stored.resourceVersion },
+  );
+  await claimWalker(req, deps, prepared, journal, runId).walk(deps.steps ?? ITINERARY);
 
-  const updateJournal = async (mutate: (j: Journal) => Journal): Promise<Journal> => {
-    if (!stored) throw new StepProblem('the journal does not exist yet');
-    stored = await rewriteJournal(cluster, ns, names, stored, mutate, (fresh) =>
-      fresh.phase === 'rolling-back' || fresh.phase === 'rolled-back'
-        ? `migration ${names.migrationId} is being rolled back by another run`
-        : undefined,
-    );
-    return stored.journal;
-  };
-  const record = async (id: string, rec: Journal['steps'][string]): Promise<void> => {
-    if (stored) await updateJournal((j) => withStep(j, id, { ...j.steps[id], ...rec }));
-  };
-
-  const look = (): Promise<Observed> => observe(cluster, ns, req.claim, names, stored?.journal, runId);
-  let current: StepContext | undefined;
-  await walk<StepContext>({
-    steps,
-    look,
-    journal: () => stored?.journal,
-    recordOf: (id) => stored?.journal.steps[id],
-    record,
-    emit,
-    signal,
-    now,
-    failure: (err, step) => toFailure(err, step, req, signal),
-    interrupted: (moment, step) =>
-      new InterruptedError(
-        `${moment} step ${step.id}`,
-        req.commands.resume,
-        stored ? req.commands.rollback : undefined,
-      ),
-    afterStep: (step) => {
-      // The preflight step's result is what record-journal writes down.
-      preflight = current?.preflight ?? preflight;
-      deps.afterStep?.(step.id);
-    },
-    contextFor: (_step, observed, previous) =>
-      (current = {
-        req,
-        cluster,
-        engine,
-        names,
-        observed,
-        journal: stored?.journal,
-        preflight,
-        emit,
-        signal,
-        now,
-        previous,
-        updateJournal,
-        createJournal: async (j) => {
-          if (prepared.rolledBack) await cluster.deleteJournal(ns, names.journal);
-          stored = await createClaimJournal(
-            cluster,
-            ns,
-            names,
-            ownedLabels(req.claim, names.migrationId, 'journal'),
-            j,
-          );
-          return stored.journal;
-        },
-        observe: look,
-      }),
-  });
-
-  const final = await observe(cluster, ns, req.claim, names, stored?.journal, runId);
-  const j = stored?.journal;
+  const final = await observe(cluster, ns, req.claim, names, journal.view(req.claim), runId);
+  const j = journal.view(req.claim);
   const target = targetPvName(final) ?? '?';
   emit({
     type: 'result',

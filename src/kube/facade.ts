@@ -365,6 +365,15 @@ export class KubeCluster implements ClusterPort {
     return this.get(`get PersistentVolume ${name}`, () => this.core.readPersistentVolume({ name }));
   }
 
+  async listPvcs(namespace: string | undefined, labelSelector?: string): Promise<Pvc[]> {
+    const list = await this.call(`list PersistentVolumeClaims${namespace ? ` in ${namespace}` : ''}`, () =>
+      namespace
+        ? this.core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector })
+        : this.core.listPersistentVolumeClaimForAllNamespaces({ labelSelector }),
+    );
+    return plain<Pvc[]>(list.items);
+  }
+
   async listPvs(): Promise<Pv[]> {
     const list = await this.call('list PersistentVolumes', () => this.core.listPersistentVolume());
     return plain<Pv[]>(list.items);

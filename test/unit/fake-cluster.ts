@@ -318,6 +318,17 @@ export class FakeCluster implements ClusterPort {
     const x = this.pvcs.get(this.key(ns, name));
     return x ? clone(x) : undefined;
   }
+  async listPvcs(namespace: string | undefined, labelSelector?: string): Promise<Pvc[]> {
+    const wanted = (labelSelector ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((kv) => kv.split('='));
+    return [...this.pvcs.values()]
+      .filter((p) => namespace === undefined || p.metadata.namespace === namespace)
+      .filter((p) => wanted.every(([k, v]) => p.metadata.labels?.[k ?? ''] === v))
+      .map(clone);
+  }
+
   async listPvs(): Promise<Pv[]> {
     return [...this.pvs.values()].map(clone);
   }

@@ -41,7 +41,7 @@ describe('journal', () => {
     expect(isStepDone(back, 'finish')).to.equal(false);
   });
 
-  it('keeps claims apart: each its own steps and PVs, the owners and phase shared', () => {
+  it('keeps claims apart: each its own steps, PVs and end; the owners shared', () => {
     const a = journal();
     const b = journal({
       claim: { namespace: 'shop', name: 'logs' },
@@ -65,7 +65,17 @@ describe('journal', () => {
     expect(viewOf(doc, 'logs').original.sourcePv.name).to.equal('pv-logs');
     expect(isStepDone(viewOf(doc, 'logs'), 'copy')).to.equal(true);
     expect(isStepDone(viewOf(doc, 'data'), 'copy')).to.equal(false);
-    expect(viewOf(doc, 'logs').phase).to.equal('finished');
+    // One claim finished: the migration is not, until the other one is too.
+    expect(viewOf(doc, 'data').phase).to.equal('finished');
+    expect(viewOf(doc, 'logs').phase).to.equal('in-progress');
+    expect(doc.phase).to.equal('in-progress');
+    doc = putClaimJournal(doc, {
+      ...viewOf(doc, 'logs'),
+      phase: 'finished',
+      finishedAt: '2026-01-02T00:00:00.000Z',
+    });
+    expect(doc.phase).to.equal('finished');
+    expect(viewOf(doc, 'data').phase).to.equal('finished');
     expect(claimJournal(doc, 'other')).to.equal(undefined);
   });
 
