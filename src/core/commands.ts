@@ -8,6 +8,10 @@ function quote(arg: string): string {
 
 export interface CommandInput {
   claim: string;
+  /** What the move command names instead of the claim, as the user typed it (a batch: `statefulset/db`,
+   * `-l app=kafka`, several names). Only the move command uses it: rollback, status and cleanup name
+   * the claim. */
+  target?: string[];
   namespace: string;
   toClass?: string;
   size?: string;
@@ -18,7 +22,7 @@ export interface CommandInput {
 }
 
 export function moveCommand(c: CommandInput): string {
-  const args = ['kubectl', 'pvmove', c.claim, '-n', c.namespace];
+  const args = ['kubectl', 'pvmove', ...(c.target ?? [c.claim]), '-n', c.namespace];
   if (c.toClass) args.push('--to-class', c.toClass);
   if (c.size) args.push('--size', c.size);
   return [...args, ...(c.moveArgs ?? []), ...c.kubeArgs].map(quote).join(' ');
