@@ -48,3 +48,24 @@ export function whileLocked<T>(l: Locked, work: (signal: AbortSignal) => Promise
     work,
   );
 }
+
+export interface LockedAll extends Omit<Locked, 'req'> {
+  req: { claims: string[]; namespace: string; commands: Commands };
+}
+
+/**
+ * Runs `work` holding the lock of every claim of a batch. The locks are taken one inside the other
+ * in sorted order, so of two batches that share claims one gets them all and the other refuses at
+ * the first claim they share (never each holding some of them, both refused).
+ */
+export function whileLockedAll<T>(l: LockedAll, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const claims = [...new Set(l.req.claims)].sort();
+  const { namespace, commands } = l.req;
+  const take = (i: number, signal: AbortSignal): Promise<T> =>
+    i === claims.length
+      ? work(signal)
+      : whileLocked({ ...l, req: { claim: claims[i]!, namespace, commands }, signal }, (inner) =>
+          take(i + 1, inner),
+        );
+  return take(0, l.signal);
+}

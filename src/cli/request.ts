@@ -6,14 +6,18 @@ import { UsageError } from '../core/errors.js';
 import { parseQuantityMilli } from '../core/quantity.js';
 import type { RollbackRequest } from '../core/rollback.js';
 import type { CleanupRequest, MigrationRequest, Timeouts, Toleration, VerifyMode } from '../core/types.js';
+import { BATCH_PARALLEL_DEFAULT, type BatchRequest } from '../core/batch.js';
 import { connectionArgs, type KubeArgv } from './flags.js';
+import { selectionWords, type Selected, type Selection, type SelectionArgv } from './selection.js';
 import { ALL_WAITS, parseTimeouts, timeoutArgs, type TimeoutArgv } from './timeout-flags.js';
 
 export type OutputMode = 'auto' | 'tree' | 'plain' | 'json';
 
 /** The flags as yargs hands them over (all strings, so "10" is not turned into a number). */
-export interface MoveArgv extends KubeArgv, TimeoutArgv {
+export interface MoveArgv extends KubeArgv, TimeoutArgv, SelectionArgv {
   claim?: string;
+  /** A batch: how many claims copy at the same time (a string, checked here). */
+  parallel?: string;
   namespace?: string;
   context?: string;
   kubeconfig?: string;
@@ -155,6 +159,78 @@ export function completeMoveRequest(
     throw new UsageError(
       'name the PersistentVolumeClaim to move, e.g. `kubectl pvmove data --to-class fast`',
     );
+  const flags = completeMoveFlags(a);
+  const { claim, namespace } = claimAndNamespace(a, contextNamespace);
+  return {
+    request: migrationRequest(a, flags, claim, namespace, { moveArgs: moveArgs(a) }),
+    cli: cliOptions(a, flags.output),
+  };
+}
+
+/** A move of several claims (src/cli/selection.ts): the flags checked once, a request per namespace. */
+export interface BatchMoveRequest {
+  selection: Selection;
+  /** -n or the context's namespace; unused with -A, where every namespace is a batch of its own. */
+  namespace: string;
+  parallel: number;
+  /** The batch of one namespace's claims (printed commands name the selection as typed). */
+  batchFor(group: Selected): BatchRequest;
+}
+
+/** The flags of a batch, checked as a single move's are; `selection` comes from parseSelection. */
+export function completeBatchRequest(
+  a: MoveArgv,
+  selection: Selection,
+  contextNamespace: () => string,
+): { request: BatchMoveRequest; cli: CliOptions } {
+  const flags = completeMoveFlags(a);
+  let parallel = BATCH_PARALLEL_DEFAULT;
+  if (a.parallel !== undefined) {
+    if (!/^[1-9][0-9]*$/.test(String(a.parallel)))
+      throw new UsageError(
+        `--parallel ${JSON.stringify(a.parallel)} is not a positive whole number of claims to copy at once, e.g. --parallel ${BATCH_PARALLEL_DEFAULT}`,
+      );
+    parallel = Number(a.parallel);
+  }
+  if (a.namespace !== undefined) checkName('namespace', a.namespace, 63, DNS_LABEL);
+  const allNamespaces = selection.kind === 'query' && selection.allNamespaces;
+  const namespace = allNamespaces ? '' : (a.namespace ?? contextNamespace());
+  const extra = [
+    ...(a.parallel !== undefined ? ['--parallel', String(a.parallel)] : []),
+    ...(a.keepTemplate ? ['--keep-template'] : []),
+  ];
+  const target = selectionWords(selection);
+  return {
+    request: {
+      selection,
+      namespace,
+      parallel,
+      batchFor: (group) => ({
+        base: migrationRequest(a, flags, group.claims[0] ?? '', group.namespace, {
+          target,
+          moveArgs: [...moveArgs(a), ...extra],
+        }),
+        claims: [...group.claims],
+        parallel,
+        rewriteTemplates: selection.kind === 'statefulset' && !a.keepTemplate,
+      }),
+    },
+    cli: cliOptions(a, flags.output),
+  };
+}
+
+interface MoveFlags {
+  verify: VerifyMode;
+  image: string;
+  pull: string;
+  output: OutputMode;
+  timeouts: Timeouts;
+  tolerations: Toleration[];
+  nodeSelector: Record<string, string>;
+}
+
+/** Every flag of a move but the claims, in the order a single move always checked them. */
+function completeMoveFlags(a: MoveArgv): MoveFlags {
   if (a.toClass === undefined && a.size === undefined) {
     throw new UsageError('say where to move: pass --to-class CLASS, --size SIZE, or both');
   }
@@ -179,8 +255,17 @@ export function completeMoveRequest(
   const timeouts: Timeouts = parseTimeouts(a, ALL_WAITS);
   const tolerations = (a.copyToleration ?? []).map(parseToleration);
   const nodeSelector = parseNodeSelector(a.copyNodeSelector ?? []);
-  const { claim, namespace } = claimAndNamespace(a, contextNamespace);
-  const request: MigrationRequest = {
+  return { verify, image, pull, output, timeouts, tolerations, nodeSelector };
+}
+
+function migrationRequest(
+  a: MoveArgv,
+  f: MoveFlags,
+  claim: string,
+  namespace: string,
+  printed: { target?: string[]; moveArgs: string[] },
+): MigrationRequest {
+  return {
     namespace,
     claim,
     ...(a.toClass !== undefined ? { toClass: a.toClass } : {}),
@@ -188,27 +273,33 @@ export function completeMoveRequest(
     deletePods: a.deletePods ?? false,
     ignoreHpa: a.ignoreHpa ?? false,
     ...(a.freshVolume ? { freshVolume: true } : {}),
-    verify,
-    copy: { image, imagePullPolicy: pull, tolerations, nodeSelector },
-    timeouts,
+    verify: f.verify,
+    copy: {
+      image: f.image,
+      imagePullPolicy: f.pull,
+      tolerations: f.tolerations,
+      nodeSelector: f.nodeSelector,
+    },
+    timeouts: f.timeouts,
     commands: commandsFor({
       claim,
+      ...(printed.target ? { target: printed.target } : {}),
       namespace,
       toClass: a.toClass,
       size: a.size,
       kubeArgs: kubeArgs(a),
-      moveArgs: moveArgs(a),
+      moveArgs: printed.moveArgs,
     }),
   };
+}
+
+function cliOptions(a: MoveArgv, output: OutputMode): CliOptions {
   return {
-    request,
-    cli: {
-      output,
-      yes: a.yes ?? false,
-      dryRun: a.dryRun ?? false,
-      kube: { context: a.context, kubeconfig: a.kubeconfig },
-      forceUnlock: a.forceUnlock ?? false,
-    },
+    output,
+    yes: a.yes ?? false,
+    dryRun: a.dryRun ?? false,
+    kube: { context: a.context, kubeconfig: a.kubeconfig },
+    forceUnlock: a.forceUnlock ?? false,
   };
 }
 

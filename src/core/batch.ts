@@ -5,7 +5,7 @@
 // A failure of one claim stops the batch after the step every claim was at: a re-run continues all
 // of them, a rollback returns all of them.
 import type { Plan } from './plan.js';
-import type { Prepared, RunnerDeps } from './runner.js';
+import type { Prepared } from './runner.js';
 import type { StoredJournal } from './cluster.js';
 import type { TemplateRecord } from './journal.js';
 import type { MigrationRequest } from './types.js';

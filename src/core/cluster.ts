@@ -4,7 +4,18 @@
 import type { MigrationJournal } from './journal.js';
 import type { JournalEntry } from './status.js';
 import type { LeaseRecord } from './lock.js';
-import type { Hpa, Labels, OwnerId, OwnerState, Pod, Pv, Pvc, StorageClass, Workload } from './types.js';
+import type {
+  Hpa,
+  Labels,
+  OwnerId,
+  OwnerState,
+  Pod,
+  Pv,
+  Pvc,
+  StatefulSetManifest,
+  StorageClass,
+  Workload,
+} from './types.js';
 
 export interface AccessCheck {
   verb: string;
@@ -91,6 +102,11 @@ export interface ClusterPort {
   getOwnerState(namespace: string, owner: OwnerId): Promise<OwnerState>;
   /** A StatefulSet's volumeClaimTemplates (name and class), to warn about template drift. */
   getClaimTemplates(namespace: string, statefulSet: string): Promise<ClaimTemplate[]>;
+  /** The StatefulSet without server-owned fields (uid kept, to delete exactly this one). */
+  getStatefulSet(namespace: string, name: string): Promise<StatefulSetManifest | undefined>;
+  /** Deletes it with propagationPolicy Orphan (its pods, claims and revisions stay) if its uid matches. */
+  deleteStatefulSetOrphaning(namespace: string, name: string, uid: string): Promise<void>;
+  createStatefulSet(manifest: StatefulSetManifest): Promise<StatefulSetManifest>;
   scaleOwner(namespace: string, owner: OwnerId, replicas: number): Promise<void>;
   setSuspend(namespace: string, owner: OwnerId, suspend: boolean): Promise<void>;
   /** A StatefulSet's persistentVolumeClaimRetentionPolicy.whenScaled (merge patch: whenDeleted stays). */

@@ -11,6 +11,7 @@ import { recreateClaim } from './steps/recreate-claim.js';
 import { releaseClaims } from './steps/release-claims.js';
 import { restoreReclaimPolicy } from './steps/restore-reclaim-policy.js';
 import { retainSourcePv } from './steps/retain-source-pv.js';
+import { rewriteTemplate } from './steps/rewrite-template.js';
 import { retainTargetPv } from './steps/retain-target-pv.js';
 import { scaleDown } from './steps/scale-down.js';
 import { scaleUp } from './steps/scale-up.js';
@@ -28,6 +29,7 @@ export const ITINERARY: readonly Step[] = [
   prebindTargetPv, //         9. claimRef namespace/name, no uid
   recreateClaim, //          10. same name, new PV
   restoreReclaimPolicy, //   11. target PV gets the source's original policy
+  rewriteTemplate, //        StatefulSet templates -> new class/size (batches of a whole StatefulSet)
   scaleUp, //                12. owners back, ready
   finish, //                 13. label source PV, journal finished
 ] as const;

@@ -1,7 +1,7 @@
 // The journal: what undo needs, written to a ConfigMap before the change that makes it necessary
 // (invariant 2). Versioned: schema 1 (one claim) is still read and upgraded in memory; a journal
 // of a newer schema is refused.
-import type { OwnerId, OwnerRecord, Pvc, VerifyMode } from './types.js';
+import type { OwnerId, OwnerRecord, Pvc, StatefulSetManifest, VerifyMode } from './types.js';
 import type { StepStatus } from './events.js';
 
 export const JOURNAL_SCHEMA_VERSION = 2;
@@ -77,6 +77,11 @@ export interface TemplateRecord {
   template: string;
   original: { storageClassName?: string; storage?: string };
   wanted: { storageClassName: string; storage: string };
+  /**
+   * The StatefulSet as it was when the migration was recorded: re-created from this if a run stops
+   * between deleting it (orphaning its pods and claims) and creating it again.
+   */
+  manifest: StatefulSetManifest;
 }
 
 export interface ClaimRecord {
@@ -231,7 +236,9 @@ export function putClaimJournal(doc: MigrationJournal, view: Journal): Migration
       : {}),
   };
   const known = doc.claims.some((c) => c.name === record.name);
-  const claims = known ? doc.claims.map((c) => (c.name === record.name ? record : c)) : [...doc.claims, record];
+  const claims = known
+    ? doc.claims.map((c) => (c.name === record.name ? record : c))
+    : [...doc.claims, record];
   // The migration is finished (rolled back) once every claim is; until then it stays in progress
   // (rolling back) while the claims that are done say so on their own.
   const phase =

@@ -23,10 +23,17 @@ export async function observe(
   // because by then the claim may be gone or bound to the target.
   const sourceName = journal ? journal.original.sourcePv.name : claim?.spec?.volumeName;
   const targetName = journal?.original.targetPv?.name ?? targetClaim?.spec?.volumeName;
-  const [sourcePv, targetPv, owners] = await Promise.all([
+  // Only a batch that rewrites StatefulSet templates looks at them (one read per StatefulSet).
+  const rewritten = [...new Set((journal?.templates ?? []).map((t) => t.statefulSet))].filter((name) =>
+    journal?.original.owners.some((o) => o.kind === 'StatefulSet' && o.name === name),
+  );
+  const [sourcePv, targetPv, owners, sets] = await Promise.all([
     sourceName ? cluster.getPv(sourceName) : Promise.resolve(undefined),
     targetName ? cluster.getPv(targetName) : Promise.resolve(undefined),
     Promise.all((journal?.original.owners ?? []).map((o) => cluster.getOwnerState(namespace, o))),
+    Promise.all(
+      rewritten.map(async (name) => [name, (await cluster.getStatefulSet(namespace, name)) ?? null] as const),
+    ),
   ]);
   return {
     journal,
@@ -38,5 +45,6 @@ export async function observe(
     podsUsingClaim: podsUsingClaim(pods, claimName, names.copyPod),
     owners,
     ...(runId ? { runId } : {}),
+    ...(sets.length > 0 ? { statefulSets: Object.fromEntries(sets) } : {}),
   };
 }

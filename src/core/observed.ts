@@ -1,7 +1,7 @@
 // The cluster as seen right now, as far as one migration is concerned. Steps decide from this plus
 // the journal (invariant 3), never from the journal alone.
 import type { Journal } from './journal.js';
-import type { OwnerState, Pod, Pv, Pvc } from './types.js';
+import type { OwnerState, Pod, Pv, Pvc, StatefulSetManifest } from './types.js';
 import { deletesClaimsOnScaleDown, retentionToRestore } from './owners.js';
 import { ANNOTATION_COPIED, ANNOTATION_MIGRATION } from './defaults.js';
 
@@ -19,6 +19,8 @@ export interface Observed {
   owners: OwnerState[];
   /** This run of the command (a copy made or checked by another run is checked again). */
   runId?: string;
+  /** The StatefulSets whose claim templates the migration rewrites, as they are now (null: gone). */
+  statefulSets?: Record<string, StatefulSetManifest | null>;
 }
 
 export function targetPvName(o: Observed): string | undefined {

@@ -8,7 +8,7 @@ import type { MigrationNames } from './names.js';
 import type { Observed } from './observed.js';
 import { targetPvName } from './observed.js';
 import { deletesClaimsOnScaleDown, ownerLabel } from './owners.js';
-import type { Journal } from './journal.js';
+import type { Journal, TemplateRecord } from './journal.js';
 import type { Step } from './step.js';
 import type { MigrationRequest, OwnerId, OwnerRecord, Pvc } from './types.js';
 
@@ -44,6 +44,8 @@ export interface PlanInput {
   targetClass: string;
   targetSize: string;
   engine: CopyEngine;
+  /** A batch's StatefulSet templates to rewrite (before its journal records them). */
+  templates?: TemplateRecord[];
 }
 
 /** Placeholder for names only known once the cluster made them (the provisioned PV). */

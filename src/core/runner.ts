@@ -15,11 +15,7 @@ import type { Emit } from './events.js';
 import { ITINERARY } from './itinerary.js';
 import { walk } from './walk.js';
 import { JournalFormatError, withStep, type Journal } from './journal.js';
-import {
-  readClaimJournal,
-  JournalHandle,
-  type StoredClaimJournal,
-} from './journal-store.js';
+import { readClaimJournal, JournalHandle, type StoredClaimJournal } from './journal-store.js';
 import { ownedLabels, storageRequest } from './manifests.js';
 import { journalName, namesFor, newMigrationId, type MigrationNames } from './names.js';
 import { observe } from './observe.js';
@@ -123,30 +119,52 @@ export function engineFor(
   return deps.blockEngine;
 }
 
-/** Reads the journal, observes, runs the read-only preflight on a new migration, and plans. */
-export async function prepareMigration(req: MigrationRequest, deps: RunnerDeps): Promise<Prepared> {
-  // Before any read that could fail with a 403 halfway: every missing permission in one message.
-  const missing = await deps.cluster.missingPermissions(basePermissions(req.namespace));
-  if (missing.length > 0) throw new PreflightError(missingPermissionsProblem(missing), req.commands.resume);
-  let stored = await readJournalOrRefuse(deps.cluster, req.namespace, req.claim, req.commands.resume);
-  let rolledBack: StoredClaimJournal | undefined;
+/** What a move finds recorded for a claim: its migration (to resume), or one rolled back (replaced). */
+export interface Recorded {
+  stored?: StoredClaimJournal;
+  rolledBack?: StoredClaimJournal;
+}
+
+/** Reads the claim's journal and refuses what cannot be resumed with this request. */
+export async function readForMove(
+  req: MigrationRequest,
+  deps: Pick<RunnerDeps, 'cluster'>,
+): Promise<Recorded> {
+  const stored = await readJournalOrRefuse(deps.cluster, req.namespace, req.claim, req.commands.resume);
   if (stored?.journal.phase === 'rolling-back') {
     throw new UsageError(
       `a rollback of migration ${stored.journal.migrationId} of claim ${req.claim} is in progress; finish it with \`${req.commands.rollback}\``,
       'Nothing was changed.',
     );
   }
-  if (stored?.journal.phase === 'rolled-back') {
-    // That migration was undone: this is a new one, with a new id.
-    rolledBack = stored;
-    stored = undefined;
-  }
+  // That migration was undone: this is a new one, with a new id.
+  if (stored?.journal.phase === 'rolled-back') return { rolledBack: stored };
   if (stored) {
     const mismatch = checkSameRequest(req, stored.journal);
     if (mismatch) throw new UsageError(mismatch, 'Nothing was changed.');
   }
-  const migrationId = stored?.journal.migrationId ?? (deps.newId ?? newMigrationId)();
-  const names = namesFor(req.claim, migrationId, stored?.name);
+  return { stored };
+}
+
+/** Reads the journal, observes, runs the read-only preflight on a new migration, and plans. */
+export async function prepareMigration(req: MigrationRequest, deps: RunnerDeps): Promise<Prepared> {
+  // Before any read that could fail with a 403 halfway: every missing permission in one message.
+  const missing = await deps.cluster.missingPermissions(basePermissions(req.namespace));
+  if (missing.length > 0) throw new PreflightError(missingPermissionsProblem(missing), req.commands.resume);
+  const recorded = await readForMove(req, deps);
+  const migrationId = recorded.stored?.journal.migrationId ?? (deps.newId ?? newMigrationId)();
+  return prepareClaim(req, deps, recorded, namesFor(req.claim, migrationId, recorded.stored?.name));
+}
+
+/** One claim of a migration (new or recorded): observed, checked by the preflight if new, planned. */
+export async function prepareClaim(
+  req: MigrationRequest,
+  deps: RunnerDeps,
+  recorded: Recorded,
+  names: MigrationNames,
+): Promise<Prepared> {
+  const { stored, rolledBack } = recorded;
+  const migrationId = names.migrationId;
   const observed = await observe(deps.cluster, req.namespace, req.claim, names, stored?.journal);
   const foreign = stored && volumesProblem(observed, stored.journal, req.namespace, names);
   if (foreign) throw new PreflightError(foreign, req.commands.resume);

@@ -25,6 +25,7 @@ export type StepId =
   | 'prebind-target-pv'
   | 'recreate-claim'
   | 'restore-reclaim-policy'
+  | 'rewrite-template'
   | 'scale-up'
   | 'finish';
 

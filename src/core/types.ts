@@ -135,6 +135,19 @@ export interface Workload {
   metadata: ObjectMeta;
 }
 
+/** A StatefulSet as the API returns it, cleaned to what re-creating it needs (no status). */
+export interface StatefulSetManifest {
+  apiVersion: 'apps/v1';
+  kind: 'StatefulSet';
+  metadata: ObjectMeta;
+  spec: {
+    replicas?: number;
+    volumeClaimTemplates?: Pvc[];
+    persistentVolumeClaimRetentionPolicy?: { whenDeleted?: string; whenScaled?: string };
+    [field: string]: unknown;
+  };
+}
+
 export interface Hpa {
   metadata: ObjectMeta;
   spec?: { scaleTargetRef?: { kind: string; name: string; apiVersion?: string } };

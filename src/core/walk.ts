@@ -20,6 +20,8 @@ export interface WalkStep<C> {
   readonly checkOnly?: boolean;
   isDone(o: Observed): boolean;
   whyNotDone?(o: Observed): string;
+  /** Done because there is nothing to do for this migration (said so instead of "already done"). */
+  notNeeded?(o: Observed): boolean;
   run(ctx: C): Promise<void>;
 }
 
@@ -55,7 +57,8 @@ export async function walk<C>(w: Walk<C>): Promise<void> {
     const observed = carried ? { ...carried, journal: w.journal() } : await w.look();
     carried = undefined;
     if (step.isDone(observed)) {
-      w.emit({ type: 'step', step: step.id, title: step.title, status: 'skipped', message: 'already done' });
+      const message = step.notNeeded?.(observed) ? 'not needed' : 'already done';
+      w.emit({ type: 'step', step: step.id, title: step.title, status: 'skipped', message });
       if (w.recordOf(step.id)?.status !== 'done') {
         await w.record(step.id, { status: 'done', finishedAt: w.now().toISOString(), message: 'found done' });
       }

@@ -15,6 +15,7 @@ import {
   type V1ConfigMap,
   type V1Lease,
   type V1PodSpec,
+  type V1StatefulSet,
 } from '@kubernetes/client-node';
 import type {
   AccessCheck,
@@ -38,6 +39,7 @@ import type {
   Pod,
   Pv,
   Pvc,
+  StatefulSetManifest,
   StorageClass,
   Workload,
 } from '../core/types.js';
@@ -499,6 +501,50 @@ export class KubeCluster implements ClusterPort {
       storageClassName: t.spec?.storageClassName,
       storage: t.spec?.resources?.requests?.storage,
     }));
+  }
+
+  async getStatefulSet(namespace: string, name: string): Promise<StatefulSetManifest | undefined> {
+    const sts = await this.get<StatefulSetManifest>(`get StatefulSet ${namespace}/${name}`, () =>
+      this.apps.readNamespacedStatefulSet({ name, namespace }),
+    );
+    if (!sts) return undefined;
+    const m = sts.metadata;
+    return {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: {
+        name: m.name,
+        namespace: m.namespace,
+        uid: m.uid,
+        ...(m.labels ? { labels: m.labels } : {}),
+        ...(m.annotations ? { annotations: m.annotations } : {}),
+      },
+      spec: sts.spec,
+    };
+  }
+
+  async deleteStatefulSetOrphaning(namespace: string, name: string, uid: string): Promise<void> {
+    await this.deleteIgnoringMissing(
+      `delete StatefulSet ${namespace}/${name} (orphaning its pods and claims)`,
+      () =>
+        this.apps.deleteNamespacedStatefulSet({
+          name,
+          namespace,
+          body: { propagationPolicy: 'Orphan', preconditions: { uid } },
+        }),
+    );
+  }
+
+  async createStatefulSet(manifest: StatefulSetManifest): Promise<StatefulSetManifest> {
+    const ns = manifest.metadata.namespace ?? '';
+    const { uid: _uid, ...metadata } = manifest.metadata;
+    const created = await this.call(`create StatefulSet ${ns}/${manifest.metadata.name ?? ''}`, () =>
+      this.apps.createNamespacedStatefulSet({
+        namespace: ns,
+        body: { ...manifest, metadata } as unknown as V1StatefulSet,
+      }),
+    );
+    return plain<StatefulSetManifest>(created);
   }
 
   // --- writes ----------------------------------------------------------------------------------

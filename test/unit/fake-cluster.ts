@@ -28,6 +28,7 @@ import type {
   Pod,
   Pv,
   Pvc,
+  StatefulSetManifest,
   StorageClass,
   Workload,
 } from '../../src/core/types.js';
@@ -381,6 +382,23 @@ export class FakeCluster implements ClusterPort {
         p.status?.phase === 'Running',
     ).length;
     return { ...owner, exists: true, replicas: d.replicas, readyReplicas: ready };
+  }
+  statefulSetManifests = new Map<string, StatefulSetManifest>();
+  async getStatefulSet(ns: string, name: string): Promise<StatefulSetManifest | undefined> {
+    const x = this.statefulSetManifests.get(this.key(ns, name));
+    return x ? clone(x) : undefined;
+  }
+  async deleteStatefulSetOrphaning(ns: string, name: string, uid: string): Promise<void> {
+    if (this.statefulSetManifests.get(this.key(ns, name))?.metadata.uid === uid)
+      this.statefulSetManifests.delete(this.key(ns, name));
+  }
+  async createStatefulSet(m: StatefulSetManifest): Promise<StatefulSetManifest> {
+    const ns = m.metadata.namespace ?? '';
+    const name = m.metadata.name ?? '';
+    if (this.statefulSetManifests.has(this.key(ns, name))) throw new StepProblem('exists');
+    const made = { ...clone(m), metadata: { ...clone(m.metadata), uid: `uid-sts-${++this.seq}` } };
+    this.statefulSetManifests.set(this.key(ns, name), made);
+    return clone(made);
   }
   async getClaimTemplates(): Promise<[]> {
     return [];

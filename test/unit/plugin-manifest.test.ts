@@ -59,6 +59,17 @@ for (const { file, expectedName, optional } of manifests) {
       if (file !== 'plugin.yaml') expect(path.basename(file, '.yaml')).to.equal(m.metadata?.name);
     });
 
+    if (file === 'plugin.yaml') {
+      it('names the build it was rendered from (version and commit)', () => {
+        expect(readFileSync(full, 'utf8')).to.match(
+          new RegExp(
+            `^# \\(${pkgVersion.replace(/\./g, '\\.')} \\(commit [0-9a-f]{12}\\)\\); do not edit`,
+            'm',
+          ),
+        );
+      });
+    }
+
     it('has a semver version with a leading v, equal to package.json', () => {
       expect(m.spec?.version).to.match(/^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/);
       expect(m.spec?.version).to.equal(`v${pkgVersion}`);
@@ -69,6 +80,18 @@ for (const { file, expectedName, optional } of manifests) {
       expect(m.spec?.shortDescription?.trim()).to.not.equal('');
       expect(m.spec?.homepage).to.match(/^https:\/\//);
       expect(m.spec?.description).to.contain('Usage:').and.contain('Caveats:');
+    });
+
+    it('lists the five release platforms, with the bin name krew expects on each', () => {
+      const platforms = m.spec?.platforms ?? [];
+      expect(
+        platforms.map((p) => `${p.selector?.matchLabels?.os}-${p.selector?.matchLabels?.arch}`),
+      ).to.deep.equal(['linux-amd64', 'linux-arm64', 'darwin-amd64', 'darwin-arm64', 'windows-amd64']);
+      for (const p of platforms) {
+        expect(p.bin).to.equal(
+          p.selector?.matchLabels?.os === 'windows' ? 'kubectl-pvmove.exe' : 'kubectl-pvmove',
+        );
+      }
     });
 
     it('has platforms with uri, lowercase sha256, bin, and os/arch-only selectors that do not overlap', () => {

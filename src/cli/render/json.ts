@@ -4,6 +4,7 @@ import { exitCodeOf, describe } from '../../core/errors.js';
 import type { PvmoveEvent } from '../../core/events.js';
 import type { Io, Renderer } from './types.js';
 import { errorStatus } from './status.js';
+import { batchSummary } from './plan-text.js';
 
 export function jsonLine(event: PvmoveEvent, now: Date = new Date()): string {
   return JSON.stringify({ time: now.toISOString(), ...event });
@@ -17,6 +18,11 @@ export function jsonRenderer(io: Io): Renderer {
     emit,
     showPlan: async () => {
       // The plan event already carries everything.
+    },
+    // Each claim's plan is in its plan event; what the batch does as a whole, as info events.
+    showBatchPlan: async (prepared, parallel) => {
+      for (const line of batchSummary(prepared, parallel))
+        if (!line.endsWith(':')) emit({ type: 'info', message: line.trim().replace(/^- /, '') });
     },
     begin: () => undefined,
     end: async (err) => {

@@ -1,11 +1,13 @@
 // Without a TTY: plain timestamped lines, one per event, for logs and CI.
 import { describe } from '../../core/errors.js';
 import type { PvmoveEvent } from '../../core/events.js';
-import { planManifests, planSummary } from './plan-text.js';
+import { batchPlanText, planManifests, planSummary } from './plan-text.js';
 import type { Io, Renderer } from './types.js';
 
 export function plainLine(event: PvmoveEvent, now: Date = new Date()): string | undefined {
-  const t = now.toISOString();
+  // In a batch, the claim an event is about comes first: `<time> [data-db-0] done    copy - ...`.
+  const claim = 'claim' in event && event.claim !== undefined ? ` [${event.claim}]` : '';
+  const t = `${now.toISOString()}${claim}`;
   switch (event.type) {
     case 'step': {
       const took = event.durationMs !== undefined ? ` (${(event.durationMs / 1000).toFixed(1)}s)` : '';
@@ -35,6 +37,9 @@ export function plainRenderer(io: Io): Renderer {
     showPlan: async (plan, full) => {
       io.stdout.write(planSummary(plan));
       if (full) io.stdout.write(planManifests(plan));
+    },
+    showBatchPlan: async (prepared, parallel, full) => {
+      io.stdout.write(batchPlanText(prepared, parallel, full));
     },
     begin: () => undefined,
     end: async (err) => {
