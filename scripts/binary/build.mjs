@@ -232,7 +232,9 @@ async function main() {
     writeFileSync(
       config,
       JSON.stringify({
-        main: entry,
+        // Relative to the repo (the blob keeps the main script's path as given): the same commit
+        // gives the same blob wherever it is checked out.
+        main: path.relative(root, entry),
         output: blob,
         disableExperimentalSEAWarning: true,
         useSnapshot: false,
