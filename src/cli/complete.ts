@@ -13,7 +13,7 @@ export const DIRECTIVE_NO_FILES = 4;
 export const DIRECTIVE_DEFAULT = 0;
 
 /** Names from the kubeconfig (contexts, clusters, users) or the cluster (the rest). */
-type NameKind = 'pvc' | 'namespace' | 'storageclass' | 'context' | 'cluster' | 'user';
+type NameKind = 'pvc' | 'statefulset' | 'namespace' | 'storageclass' | 'context' | 'cluster' | 'user';
 
 /** Reads names from the cluster; `kubectl` is the connection flags typed so far, to pass on. */
 export interface Lookup {
@@ -31,9 +31,10 @@ const VALUES: Record<string, readonly string[]> = {
   verify: ['count', 'checksum', 'none'],
   'image-pull-policy': ['IfNotPresent', 'Always', 'Never'],
 };
-const FROM_CLUSTER: Record<string, Exclude<NameKind, 'pvc'>> = {
+const FROM_CLUSTER: Record<string, Exclude<NameKind, 'pvc' | 'statefulset'>> = {
   namespace: 'namespace',
   'to-class': 'storageclass',
+  'from-class': 'storageclass',
   context: 'context',
   cluster: 'cluster',
   user: 'user',
@@ -43,6 +44,8 @@ const FILE_FLAGS = new Set(['kubeconfig', 'certificate-authority', 'client-certi
 interface CommandSpec {
   name: string | undefined; // undefined: the default command (move)
   positionals: string[];
+  /** The last positional takes any number of words (`[claims..]`). */
+  variadic: boolean;
   long: string[]; // canonical option names
   short: Map<string, string>; // alias -> canonical
   takesValue: Set<string>;
@@ -97,9 +100,15 @@ export async function complete(words: string[], lookup: Lookup): Promise<Complet
     const flags = [...spec.long.map((f) => `--${f}`), ...[...spec.short.keys()].map((a) => `-${a}`)];
     result = { candidates: flags, directive: DIRECTIVE_NO_FILES };
   } else {
-    const slot = spec.positionals[positionals.length];
+    const slot =
+      spec.positionals[positionals.length] ?? (spec.variadic ? spec.positionals.at(-1) : undefined);
+    const owner = /^(statefulsets?|sts)(\.apps)?\//.exec(current);
     if (slot === 'shell') result = { candidates: [...SHELLS], directive: DIRECTIVE_NO_FILES };
-    else if (slot === 'claim') {
+    else if ((slot === 'claim' || slot === 'claims') && owner && positionals.length === 0) {
+      // statefulset/NAME: the StatefulSets of the namespace, only once the kind is typed.
+      const sets = await lookup.names('statefulset', kubectl);
+      result = { candidates: sets.map((n) => owner[0] + n), directive: DIRECTIVE_NO_FILES };
+    } else if (slot === 'claim' || slot === 'claims') {
       const claims = await lookup.names('pvc', kubectl);
       const subs = spec === main && positionals.length === 0 ? named.map((s) => s.name!) : [];
       result = { candidates: [...subs, ...claims], directive: DIRECTIVE_NO_FILES };
@@ -132,6 +141,7 @@ function specOf(cmd: AnyCommand): CommandSpec {
   return {
     name: words[0] === '$0' ? undefined : words[0],
     positionals,
+    variadic: /\.\.[\]>]$/.test(words.at(-1) ?? ''),
     long,
     short,
     takesValue,

@@ -7,6 +7,7 @@ const lookup: Lookup = {
     calls.push([kind, flags]);
     const names = {
       pvc: ['data', 'cache'],
+      statefulset: ['db'],
       namespace: ['shop', 'default'],
       storageclass: ['fast'],
       context: ['prod'],
@@ -34,6 +35,14 @@ describe('shell completion (__complete)', () => {
     ]);
     expect(r.directive).to.equal(DIRECTIVE_NO_FILES);
     expect(calls).to.deep.equal([['pvc', ['--namespace=shop']]]);
+  });
+
+  it('offers more claims after a claim, and StatefulSets once statefulset/ or sts/ is typed', async () => {
+    expect((await complete(['data', ''], lookup)).candidates).to.deep.equal(['data', 'cache']);
+    expect((await complete(['-n', 'shop', 'sts/'], lookup)).candidates).to.deep.equal(['sts/db']);
+    expect(calls.at(-1)).to.deep.equal(['statefulset', ['--namespace=shop']]);
+    expect((await complete(['statefulset/d'], lookup)).candidates).to.deep.equal(['statefulset/db']);
+    expect((await complete(['--from-class', ''], lookup)).candidates).to.deep.equal(['fast']);
   });
 
   it("lists the move command's flags, filtered by the typed prefix", async () => {

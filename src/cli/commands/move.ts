@@ -13,8 +13,20 @@ import { completeMoveRequest, type MoveArgv } from '../request.js';
 import { testKillHook } from '../test-hooks.js';
 import { withForceUnlock, whileLocked } from '../lock.js';
 import { withTimeoutFlags } from '../timeout-flags.js';
+import { parseSelection, singleClaim } from '../selection.js';
+import { BATCH_PARALLEL_DEFAULT } from '../../core/batch.js';
 
 export async function runMove(argv: MoveArgv, io: Io, command: 'move' | 'resume' = 'move'): Promise<void> {
+  if (command === 'move') {
+    // One claim by name: the single move below. Any other selection is a batch, even of one claim.
+    const selection = parseSelection(argv);
+    const claim = singleClaim(selection);
+    if (claim === undefined) {
+      const { runBatchMove } = await import('./batch-move.js');
+      return runBatchMove(argv, io, selection);
+    }
+    argv = { ...argv, claim };
+  }
   const { request: req, cli, connection } = await connectAfterFlags(argv, io, completeMoveRequest);
   const renderer = await rendererFor(io, cli.output, connection.target);
   const kill = testKillHook(io.env);
@@ -64,69 +76,109 @@ export async function runMove(argv: MoveArgv, io: Io, command: 'move' | 'resume'
   });
 }
 
+/** The flags of a move, shared with resume (which names one claim and takes no selection flags). */
+export function withMoveFlags(y: Argv): Argv {
+  return withTimeoutFlags(
+    withForceUnlock(withKubeFlags(y))
+      .option('to-class', { type: 'string', describe: 'StorageClass of the new volume' })
+      .option('size', {
+        type: 'string',
+        describe: 'Size of the new volume, e.g. 20Gi (not below the current request)',
+      })
+      .option('dry-run', { type: 'boolean', describe: 'Print the plan and the manifests; change nothing' })
+      .option('verify', {
+        type: 'string',
+        describe: 'After copying: count (entries and bytes), checksum (sha256 of every file), none',
+        default: 'count',
+      })
+      .option('image', {
+        type: 'string',
+        describe: 'Copy pod image (needs GNU tar, bash, findutils)',
+        default: DEFAULT_IMAGE,
+      })
+      .option('image-pull-policy', {
+        type: 'string',
+        describe: 'Copy pod image pull policy',
+        default: DEFAULT_IMAGE_PULL_POLICY,
+      })
+      .option('copy-toleration', {
+        type: 'string',
+        array: true,
+        describe: 'Toleration for the copy pod: key[=value][:Effect], repeatable',
+      })
+      .option('copy-node-selector', {
+        type: 'string',
+        array: true,
+        describe: 'Node selector for the copy pod: key=value, repeatable',
+      })
+      .option('delete-pods', {
+        type: 'boolean',
+        describe: 'Delete pods that have no controller (they are not re-created)',
+      })
+      .option('ignore-hpa', {
+        type: 'boolean',
+        describe: 'Proceed although a HorizontalPodAutoscaler targets an owner',
+      })
+      .option('fresh-volume', {
+        type: 'boolean',
+        describe: 'Copy to a new volume even if the class and size stay the same',
+      }),
+    {
+      bindMs: 'Max wait for a claim to bind',
+      startMs: 'Max wait for the copy pod to start',
+      copyMs: 'Max duration of the copy',
+      scaleMs: 'Max wait for pods to stop using the claim',
+      deleteMs: 'Max wait for deletions',
+      readyMs: 'Max wait for owners to be ready again',
+    },
+  ) as unknown as Argv;
+}
+
 export const moveCommand: CommandModule<object, MoveArgv> = {
-  command: '$0 [claim]',
-  describe: 'Move a PersistentVolumeClaim to a new volume (another class and/or size), keeping its name',
+  command: '$0 [claims..]',
+  describe:
+    "Move PersistentVolumeClaims to new volumes (another class and/or size), keeping their names: one claim, several, a StatefulSet's, or claims by label or class",
   builder: (y: Argv) =>
-    withTimeoutFlags(
-      withForceUnlock(withKubeFlags(y))
-        .positional('claim', { type: 'string', describe: 'Name of the PersistentVolumeClaim' })
-        .option('to-class', { type: 'string', describe: 'StorageClass of the new volume' })
-        .option('size', {
-          type: 'string',
-          describe: 'Size of the new volume, e.g. 20Gi (not below the current request)',
-        })
-        .option('dry-run', { type: 'boolean', describe: 'Print the plan and the manifests; change nothing' })
-        .option('verify', {
-          type: 'string',
-          describe: 'After copying: count (entries and bytes), checksum (sha256 of every file), none',
-          default: 'count',
-        })
-        .option('image', {
-          type: 'string',
-          describe: 'Copy pod image (needs GNU tar, bash, findutils)',
-          default: DEFAULT_IMAGE,
-        })
-        .option('image-pull-policy', {
-          type: 'string',
-          describe: 'Copy pod image pull policy',
-          default: DEFAULT_IMAGE_PULL_POLICY,
-        })
-        .option('copy-toleration', {
-          type: 'string',
-          array: true,
-          describe: 'Toleration for the copy pod: key[=value][:Effect], repeatable',
-        })
-        .option('copy-node-selector', {
-          type: 'string',
-          array: true,
-          describe: 'Node selector for the copy pod: key=value, repeatable',
-        })
-        .option('delete-pods', {
-          type: 'boolean',
-          describe: 'Delete pods that have no controller (they are not re-created)',
-        })
-        .option('ignore-hpa', {
-          type: 'boolean',
-          describe: 'Proceed although a HorizontalPodAutoscaler targets an owner',
-        })
-        .option('fresh-volume', {
-          type: 'boolean',
-          describe: 'Copy to a new volume even if the class and size stay the same',
-        }),
-      {
-        bindMs: 'Max wait for a claim to bind',
-        startMs: 'Max wait for the copy pod to start',
-        copyMs: 'Max duration of the copy',
-        scaleMs: 'Max wait for pods to stop using the claim',
-        deleteMs: 'Max wait for deletions',
-        readyMs: 'Max wait for owners to be ready again',
-      },
-    )
+    withMoveFlags(y)
+      .positional('claims', {
+        type: 'string',
+        array: true,
+        describe:
+          'Names of the claims, or statefulset/NAME (sts/NAME): every claim of its volumeClaimTemplates',
+      })
+      .option('selector', {
+        alias: 'l',
+        type: 'string',
+        describe: 'Move the claims with these labels (a label selector, e.g. app=kafka)',
+      })
+      .option('from-class', { type: 'string', describe: 'Move every claim of this StorageClass' })
+      .option('all-namespaces', {
+        alias: 'A',
+        type: 'boolean',
+        describe: 'With -l or --from-class: in every namespace (one migration per namespace)',
+      })
+      .option('template', {
+        type: 'string',
+        describe: 'With statefulset/NAME: only the claims of this volumeClaimTemplate',
+      })
+      .option('keep-template', {
+        type: 'boolean',
+        describe: "With statefulset/NAME: leave the StatefulSet's volumeClaimTemplates as they are",
+      })
+      .option('parallel', {
+        type: 'string',
+        describe: `Several claims: how many copy at the same time (default ${BATCH_PARALLEL_DEFAULT})`,
+      })
       .example('$0 data --to-class fast', 'Move claim "data" to StorageClass fast')
+      .example('$0 data -n shop --size 50Gi --dry-run', 'Show the plan to grow "data" to 50Gi')
       .example(
-        '$0 data -n shop --size 50Gi --dry-run',
-        'Show the plan to grow "data" to 50Gi',
+        '$0 statefulset/db --to-class fast --size 20Gi',
+        'Move every claim of StatefulSet db in one downtime and rewrite its template',
+      )
+      .example('$0 -l app=kafka --to-class fast', 'Move the claims labelled app=kafka together')
+      .example(
+        '$0 --from-class standard --to-class fast -A',
+        'Move every claim of class standard, namespace by namespace',
       ) as unknown as Argv<MoveArgv>,
   handler: () => undefined, // replaced in app.ts, which owns the Io
 };

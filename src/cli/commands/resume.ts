@@ -6,7 +6,7 @@ import { PreflightError, UsageError } from '../../core/errors.js';
 import { readClaimJournal } from '../../core/journal-store.js';
 import { compareQuantities } from '../../core/quantity.js';
 import { kubeTarget } from '../flags.js';
-import { moveCommand, runMove } from './move.js';
+import { runMove, withMoveFlags } from './move.js';
 import type { Io } from '../render/types.js';
 import type { MoveArgv } from '../request.js';
 import type { Connection } from '../../kube/connect.js';
@@ -63,7 +63,10 @@ export const resumeCommand: CommandModule<object, MoveArgv> = {
   command: 'resume [claim]',
   describe: 'Continue an interrupted migration from its journal (same as re-running the move)',
   builder: (y: Argv) => {
-    const base = (moveCommand.builder as (y: Argv) => Argv)(y);
+    const base = withMoveFlags(y).positional('claim', {
+      type: 'string',
+      describe: 'Name of the PersistentVolumeClaim',
+    });
     // Class and size come from the journal; verify defaults to the recorded mode.
     return base.option('verify', {
       type: 'string',
