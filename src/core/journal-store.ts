@@ -73,7 +73,7 @@ export async function journalNameOf(cluster: ClusterPort, namespace: string, cla
 export async function rewriteJournal(
   cluster: ClusterPort,
   namespace: string,
-  names: MigrationNames,
+  names: Pick<MigrationNames, 'journal' | 'migrationId'>,
   current: StoredClaimJournal,
   mutate: (j: Journal) => Journal,
   refuse: (fresh: Journal) => string | undefined = () => undefined,
@@ -140,7 +140,7 @@ export class JournalHandle {
       const next = await rewriteJournal(
         this.cluster,
         this.namespace,
-        { ...this.names, targetClaim: '', copyPod: '' },
+        this.names,
         viewOf(stored, claim, this.names.journal),
         mutate,
         this.refuse,

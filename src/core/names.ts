@@ -56,6 +56,8 @@ export function newMigrationId(random: () => number = Math.random): string {
 
 export interface MigrationNames {
   migrationId: string;
+  /** The claim these names are for. */
+  claim: string;
   journal: string;
   targetClaim: string;
   copyPod: string;
@@ -65,6 +67,7 @@ export interface MigrationNames {
 export function namesFor(claim: string, migrationId: string, journal = journalName(claim)): MigrationNames {
   return {
     migrationId,
+    claim,
     journal,
     targetClaim: targetClaimName(claim, migrationId),
     copyPod: copyPodName(claim, migrationId),

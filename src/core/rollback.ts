@@ -6,8 +6,9 @@ import type { ClusterPort } from './cluster.js';
 import { describe, InterruptedError, PreflightError, PvmoveError, StepFailedError } from './errors.js';
 import type { Emit } from './events.js';
 import { walk } from './walk.js';
-import type { Journal, StepRecord } from './journal.js';
-import { rewriteJournal, type StoredClaimJournal } from './journal-store.js';
+import { claimJournal, type Journal, type StepRecord } from './journal.js';
+import { JournalHandle, type StoredClaimJournal } from './journal-store.js';
+import { BATCH_PARALLEL_DEFAULT, walkInLockstep } from './batch.js';
 import { journalName, namesFor, type MigrationNames } from './names.js';
 import { observe } from './observe.js';
 import { targetPvName, type Observed } from './observed.js';
@@ -36,6 +37,8 @@ export interface RollbackPlan {
   keepTargetPv: boolean;
   steps: { id: string; title: string; done: boolean }[];
   alreadyRolledBack: boolean;
+  /** The other claims of a batch, rolled back with this one. */
+  withClaims?: string[];
 }
 
 export interface PreparedRollback {
@@ -43,6 +46,8 @@ export interface PreparedRollback {
   names: MigrationNames;
   observed: Observed;
   plan: RollbackPlan;
+  /** Every claim of the migration (a batch is rolled back whole), the asked one first. */
+  claims: string[];
 }
 
 /**
@@ -97,7 +102,32 @@ export async function prepareRollback(req: RollbackRequest, cluster: ClusterPort
   const observed = await observe(cluster, req.namespace, req.claim, names, stored.journal);
   const foreign = volumesProblem(observed, stored.journal, req.namespace, names);
   if (foreign) throw new PreflightError(foreign, req.commands.rollback);
-  return { stored, names, observed, plan: planRollback({ ...observed, journal: stored.journal }) };
+  // A batch is all-or-nothing: every claim of it goes back, each checked against the cluster first.
+  const others = stored.document.claims.map((c) => c.name).filter((c) => c !== req.claim);
+  for (const claim of others) {
+    const view = claimJournal(stored.document, claim);
+    const n = namesFor(claim, stored.journal.migrationId, stored.name);
+    const o = await observe(cluster, req.namespace, claim, n, view);
+    const wrong = view && volumesProblem(o, view, req.namespace, n);
+    if (wrong) throw new PreflightError(wrong, req.commands.rollback);
+  }
+  const plan = planRollback({ ...observed, journal: stored.journal });
+  // A kept target PV of any claim needs the user's --yes.
+  const keepAny = stored.document.claims.some((c) => {
+    const view = claimJournal(stored.document, c.name);
+    return view ? decideKeepTarget(view) : false;
+  });
+  return {
+    stored,
+    names,
+    observed,
+    plan: {
+      ...plan,
+      keepTargetPv: plan.keepTargetPv || keepAny,
+      ...(others.length > 0 ? { withClaims: others } : {}),
+    },
+    claims: [req.claim, ...others],
+  };
 }
 
 export interface RollbackDeps {
@@ -113,17 +143,18 @@ export async function runRollback(
   deps: RollbackDeps,
   prepared: PreparedRollback,
 ): Promise<void> {
-  const { cluster, emit, signal } = deps;
+  const { cluster, signal } = deps;
   const now = deps.now ?? (() => new Date());
   const steps = deps.steps ?? UNDO_ITINERARY;
   const ns = req.namespace;
   const names = prepared.names;
   const next = req.commands.rollback;
-  let stored = prepared.stored;
+  const stored = prepared.stored;
   const runStart = Date.now();
+  const batch = prepared.claims.length > 1;
 
-  if (stored.journal.phase === 'rolled-back') {
-    emit({
+  if (stored.document.phase === 'rolled-back') {
+    deps.emit({
       type: 'result',
       status: 'rolled-back',
       migrationId: names.migrationId,
@@ -131,22 +162,23 @@ export async function runRollback(
     });
     return;
   }
-
-  const updateJournal = async (mutate: (j: Journal) => Journal): Promise<Journal> => {
-    stored = await rewriteJournal(cluster, ns, names, stored, mutate);
-    return stored.journal;
-  };
-  const record = (id: string, rec: StepRecord): Promise<Journal> =>
-    updateJournal((j) => {
-      const rb = j.rollback;
-      if (!rb) return j;
-      return { ...j, rollback: { ...rb, steps: { ...rb.steps, [id]: { ...rb.steps[id], ...rec } } } };
-    });
+  const journal = new JournalHandle(cluster, ns, names, {
+    document: stored.document,
+    resourceVersion: stored.resourceVersion,
+  });
 
   // The forward runner stops at its next journal write once it sees this (one direction at a time).
-  if (!stored.journal.rollback || stored.journal.phase !== 'rolling-back') {
-    const keep = decideKeepTarget(stored.journal);
-    await updateJournal((j) => ({
+  // Each claim's keep decision is made now, from its own records, and written down.
+  for (const claim of prepared.claims) {
+    const view = journal.view(claim);
+    if (
+      !view ||
+      (view.rollback && journal.document?.phase === 'rolling-back') ||
+      view.phase === 'rolled-back'
+    )
+      continue;
+    const keep = decideKeepTarget(view);
+    await journal.update(claim, (j) => ({
       ...j,
       phase: 'rolling-back',
       rollback: j.rollback ?? {
@@ -157,53 +189,81 @@ export async function runRollback(
       },
     }));
   }
-  const keep = stored.journal.rollback?.keepTargetPv ?? false;
-  const look = (): Promise<Observed> => observe(cluster, ns, req.claim, names, stored.journal);
 
-  await walk<UndoContext>({
-    // The keep decision was recorded when the rollback started; the walk sees plain postconditions.
-    steps: steps.map((s) => ({ ...s, isDone: (o: Observed) => s.isDone(o, keep) })),
-    look,
-    journal: () => stored.journal,
-    recordOf: (id) => stored.journal.rollback?.steps[id],
-    record,
-    emit,
-    signal,
-    now,
-    failure: (err, step) =>
-      err instanceof PvmoveError
-        ? err
-        : signal.aborted
-          ? new InterruptedError(`during rollback step ${step.id}`, next)
-          : new StepFailedError(step.id, describe(err), next),
-    interrupted: (moment, step) => new InterruptedError(`${moment} rollback step ${step.id}`, next),
-    contextFor: (_step, observed) => ({
-      namespace: ns,
-      claim: req.claim,
-      cluster,
-      names,
-      journal: stored.journal,
-      observed,
-      timeouts: req.timeouts,
-      emit,
-      signal,
-      observe: look,
-      updateJournal,
-      now,
-    }),
-  });
+  const walkerFor = (claim: string): { walk(steps: readonly UndoStep[]): Promise<void> } => {
+    const n = namesFor(claim, names.migrationId, names.journal);
+    const emit: Emit = batch
+      ? (e) => deps.emit(e.type === 'plan' || e.type === 'result' ? e : { ...e, claim })
+      : deps.emit;
+    const look = (): Promise<Observed> => observe(cluster, ns, claim, n, journal.view(claim));
+    const updateJournal = (mutate: (j: Journal) => Journal): Promise<Journal> =>
+      journal.update(claim, mutate);
+    const record = (id: string, rec: StepRecord): Promise<Journal> =>
+      updateJournal((j) => {
+        const rb = j.rollback;
+        if (!rb) return j;
+        return { ...j, rollback: { ...rb, steps: { ...rb.steps, [id]: { ...rb.steps[id], ...rec } } } };
+      });
+    const keep = (): boolean => journal.view(claim)?.rollback?.keepTargetPv ?? false;
+    const walkSteps = (some: readonly UndoStep[]): Promise<void> =>
+      walk<UndoContext>({
+        // The keep decision was recorded when the rollback started; the walk sees plain postconditions.
+        steps: some.map((s) => ({ ...s, isDone: (o: Observed) => s.isDone(o, keep()) })),
+        look,
+        journal: () => journal.view(claim),
+        recordOf: (id) => journal.view(claim)?.rollback?.steps[id],
+        record,
+        emit,
+        signal,
+        now,
+        failure: (err, step) =>
+          err instanceof PvmoveError
+            ? err
+            : signal.aborted
+              ? new InterruptedError(`during rollback step ${step.id}`, next)
+              : new StepFailedError(step.id, describe(err), next),
+        interrupted: (moment, step) => new InterruptedError(`${moment} rollback step ${step.id}`, next),
+        contextFor: (_step, observed) => ({
+          namespace: ns,
+          claim,
+          cluster,
+          names: n,
+          journal: journal.view(claim) as Journal,
+          observed,
+          timeouts: req.timeouts,
+          emit,
+          signal,
+          observe: look,
+          updateJournal,
+          now,
+        }),
+      });
+    return { walk: walkSteps };
+  };
+  const walkers = prepared.claims.map(walkerFor);
+  await walkInLockstep(walkers, steps, BATCH_PARALLEL_DEFAULT);
 
-  const j = stored.journal;
-  const target = j.original.targetPv?.name;
-  const kept =
-    keep && target
-      ? ` The target PV ${target} is kept (Retain, Released) with whatever was written to it after the move; once you no longer need that, delete it with \`kubectl delete pv ${target}\`.`
-      : '';
-  emit({
+  const kept: string[] = [];
+  const back: string[] = [];
+  for (const claim of prepared.claims) {
+    const j = journal.view(claim);
+    if (!j) continue;
+    back.push(batch ? `${claim} on ${j.original.sourcePv.name}` : j.original.sourcePv.name);
+    if (j.rollback?.keepTargetPv && j.original.targetPv) kept.push(j.original.targetPv.name);
+  }
+  const keptText =
+    kept.length === 1
+      ? ` The target PV ${kept[0]} is kept (Retain, Released) with whatever was written to it after the move; once you no longer need that, delete it with \`kubectl delete pv ${kept[0]}\`.`
+      : kept.length > 1
+        ? ` The target PVs ${kept.join(', ')} are kept (Retain, Released) with whatever was written to them after the move; once you no longer need that, delete them with \`kubectl delete pv ${kept.join(' ')}\`.`
+        : '';
+  deps.emit({
     type: 'result',
     status: 'rolled-back',
     migrationId: names.migrationId,
-    message: `Rolled back migration ${names.migrationId}: claim ${req.claim} in ${ns} is on its original PV ${j.original.sourcePv.name} again.${kept}`,
+    message: batch
+      ? `Rolled back migration ${names.migrationId}: claims ${back.join(', ')} in ${ns} are on their original PVs again.${keptText}`
+      : `Rolled back migration ${names.migrationId}: claim ${req.claim} in ${ns} is on its original PV ${back[0] ?? '?'} again.${keptText}`,
     durationMs: Date.now() - runStart,
   });
 }

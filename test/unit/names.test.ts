@@ -19,6 +19,7 @@ describe('names', () => {
     const n = namesFor('data', 'mabc1234');
     expect(n).to.deep.equal({
       migrationId: 'mabc1234',
+      claim: 'data',
       journal: 'pvmove-data',
       targetClaim: 'data-pvmove-mabc1234',
       copyPod: 'pvmove-copy-data-mabc1234',
