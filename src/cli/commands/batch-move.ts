@@ -3,7 +3,7 @@
 // The same shape as a single move: plan, confirm on a terminal, every claim's lock, run.
 import { ITINERARY } from '../../core/itinerary.js';
 import type { PreparedBatch } from '../../core/batch.js';
-import { prepareBatch, runBatch } from '../batch-core-stub.js';
+import { prepareBatch, runBatch } from '../../core/batch.js';
 import { tarEngine } from '../../engines/tar/index.js';
 import { blockEngine } from '../../engines/block/index.js';
 import { confirmOrStop, isInteractive } from '../confirm.js';
