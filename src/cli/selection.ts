@@ -23,6 +23,12 @@ export interface SelectionArgv {
   namespace?: string;
 }
 
+/** What resolving a selection reads. */
+export type SelectionPort = Pick<
+  ClusterPort,
+  'getOwnerState' | 'getClaimTemplates' | 'listPvcs' | 'listJournals'
+>;
+
 /** The claims of one namespace a batch moves. */
 export interface Selected {
   namespace: string;
@@ -138,7 +144,7 @@ function pvmoveOwned(pvc: Pvc): boolean {
  * error, exit 2) a selection that matches nothing, saying what to check.
  */
 export async function resolveSelection(
-  cluster: Pick<ClusterPort, 'getOwnerState' | 'getClaimTemplates' | 'listPvcs'>,
+  cluster: SelectionPort,
   s: Selection,
   namespace: string,
 ): Promise<Selected[]> {
@@ -151,10 +157,20 @@ export async function resolveSelection(
       p.metadata.name &&
       (s.fromClass === undefined || (p.spec?.storageClassName ?? '') === s.fromClass),
   );
-  const groups = new Map<string, string[]>();
-  for (const p of pvcs) {
-    const ns = p.metadata.namespace ?? namespace;
-    groups.set(ns, [...(groups.get(ns) ?? []), p.metadata.name!]);
+  const groups = new Map<string, Set<string>>();
+  const add = (ns: string, claim: string): void => {
+    groups.set(ns, (groups.get(ns) ?? new Set()).add(claim));
+  };
+  for (const p of pvcs) add(p.metadata.namespace ?? namespace, p.metadata.name!);
+  if (s.fromClass !== undefined) {
+    // A claim already swapped onto its new volume has the new class: a re-run of an interrupted
+    // batch finds it again through its journal (a batch resumes only with all of its claims).
+    for (const j of await cluster.listJournals(s.allNamespaces ? undefined : namespace)) {
+      const doc = j.document;
+      if (!doc || doc.phase !== 'in-progress' || doc.claims.length < 2) continue;
+      const fromClass = doc.claims.some((c) => (c.original.pvc.spec?.storageClassName ?? '') === s.fromClass);
+      if (fromClass) for (const c of doc.claims) add(doc.namespace || j.namespace, c.name);
+    }
   }
   if (groups.size === 0) {
     const what = [
@@ -176,7 +192,7 @@ export async function resolveSelection(
 }
 
 async function statefulSetClaims(
-  cluster: Pick<ClusterPort, 'getOwnerState' | 'getClaimTemplates' | 'listPvcs'>,
+  cluster: SelectionPort,
   s: Extract<Selection, { kind: 'statefulset' }>,
   namespace: string,
 ): Promise<string[]> {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { ClusterPort } from '../../src/core/cluster.js';
+import type { JournalEntry } from '../../src/core/status.js';
 import { UsageError } from '../../src/core/errors.js';
 import type { OwnerId, Pvc } from '../../src/core/types.js';
 import { whileLockedAll } from '../../src/cli/lock.js';
@@ -11,6 +11,7 @@ import {
   singleClaim,
   type Selection,
   type SelectionArgv,
+  type SelectionPort,
 } from '../../src/cli/selection.js';
 import { FakeCluster } from './fake-cluster.js';
 
@@ -36,9 +37,10 @@ function pvc(
 }
 
 /** Only what resolving a selection reads. */
-function cluster(pvcs: Pvc[], sets: Record<string, string[]> = {}) {
+function cluster(pvcs: Pvc[], sets: Record<string, string[]> = {}, journals: JournalEntry[] = []) {
   const calls: string[] = [];
-  const c: Pick<ClusterPort, 'getOwnerState' | 'getClaimTemplates' | 'listPvcs'> = {
+  const c: SelectionPort = {
+    listJournals: async (ns?: string) => journals.filter((j) => ns === undefined || j.namespace === ns),
     getOwnerState: async (ns: string, o: OwnerId) => ({ ...o, exists: `${ns}/${o.name}` in sets }),
     getClaimTemplates: async (ns: string, name: string) =>
       (sets[`${ns}/${name}`] ?? []).map((t) => ({ name: t })),
@@ -223,6 +225,44 @@ describe('selection: which claims a move is about', () => {
     expect(await resolveRefusal({ kind: 'query', fromClass: 'gold', allNamespaces: false }, c)).to.match(
       /^no claim in namespace shop has class gold/,
     );
+  });
+
+  it('--from-class finds again the claims an interrupted batch of that class already swapped', async () => {
+    const journal = (phase: string, claims: [string, string][]): JournalEntry =>
+      ({
+        namespace: 'shop',
+        name: 'pvmove-batch-m1',
+        document: {
+          namespace: 'shop',
+          phase,
+          claims: claims.map(([name, cls]) => ({
+            name,
+            original: { pvc: pvc('shop', name, cls) },
+          })),
+        },
+      }) as unknown as JournalEntry;
+    const pvcs = [pvc('shop', 'a', 'fast'), pvc('shop', 'b', 'std')];
+    const sel: Selection = { kind: 'query', fromClass: 'std', allNamespaces: false };
+    const { c } = cluster(pvcs, {}, [
+      journal('in-progress', [
+        ['a', 'std'],
+        ['b', 'std'],
+      ]),
+    ]);
+    expect(await resolveSelection(c, sel, 'shop')).to.deep.equal([{ namespace: 'shop', claims: ['a', 'b'] }]);
+    for (const other of [
+      journal('finished', [
+        ['a', 'std'],
+        ['b', 'std'],
+      ]),
+      journal('in-progress', [
+        ['a', 'gold'],
+        ['x', 'gold'],
+      ]),
+    ]) {
+      const { c: c2 } = cluster(pvcs, {}, [other]);
+      expect(await resolveSelection(c2, sel, 'shop')).to.deep.equal([{ namespace: 'shop', claims: ['b'] }]);
+    }
   });
 
   it('builds a batch request per namespace: the commands name the selection as typed', () => {

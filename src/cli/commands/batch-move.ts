@@ -60,7 +60,7 @@ export async function runBatchMove(argv: MoveArgv, io: Io, selection: Selection)
           for (const plan of prepared.plans)
             renderer.emit({ type: 'plan', migrationId: prepared.migrationId, plan });
           if (cli.dryRun) {
-            await renderer.showBatchPlan(prepared, b.parallel, true);
+            await renderer.showBatchPlan(prepared, true);
             renderer.emit({
               type: 'result',
               status: 'dry-run',
@@ -71,7 +71,7 @@ export async function runBatchMove(argv: MoveArgv, io: Io, selection: Selection)
             return;
           }
           if (cli.output !== 'json' && isInteractive(io) && !cli.yes) {
-            await renderer.showBatchPlan(prepared, b.parallel, false);
+            await renderer.showBatchPlan(prepared, false);
             await confirmOrStop(
               io,
               `Start the migration of ${claimsText(prepared.claims.length)} in namespace ${group.namespace}?`,

@@ -20,8 +20,8 @@ export function jsonRenderer(io: Io): Renderer {
       // The plan event already carries everything.
     },
     // Each claim's plan is in its plan event; what the batch does as a whole, as info events.
-    showBatchPlan: async (prepared, parallel) => {
-      for (const line of batchSummary(prepared, parallel))
+    showBatchPlan: async (prepared) => {
+      for (const line of batchSummary(prepared))
         if (!line.endsWith(':')) emit({ type: 'info', message: line.trim().replace(/^- /, '') });
     },
     begin: () => undefined,

@@ -38,8 +38,8 @@ export function plainRenderer(io: Io): Renderer {
       io.stdout.write(planSummary(plan));
       if (full) io.stdout.write(planManifests(plan));
     },
-    showBatchPlan: async (prepared, parallel, full) => {
-      io.stdout.write(batchPlanText(prepared, parallel, full));
+    showBatchPlan: async (prepared, full) => {
+      io.stdout.write(batchPlanText(prepared, full));
     },
     begin: () => undefined,
     end: async (err) => {

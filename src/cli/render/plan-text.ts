@@ -30,33 +30,28 @@ export function planManifests(plan: Plan): string {
 
 /**
  * A batch's plan: every claim's plan (the summary, plus the manifests when `full`), then what the
- * batch as a whole does: its claims, the claims left out, the StatefulSet templates it rewrites.
+ * batch as a whole does: its journal, the StatefulSet templates it rewrites, its notes (claims,
+ * owners stopped once, claims left out, what GitOps tools will show).
  */
-export function batchPlanText(prepared: PreparedBatch, parallel: number, full: boolean): string {
+export function batchPlanText(prepared: PreparedBatch, full: boolean): string {
   const plans = prepared.plans.map((p) => planSummary(p) + (full ? planManifests(p) : '')).join('\n');
-  return `${plans}\n${batchSummary(prepared, parallel).join('\n')}\n`;
+  return `${plans}\n${batchSummary(prepared).join('\n')}\n`;
 }
 
-/** What the batch as a whole does, a line each (also the -o json info events of a dry run). */
-export function batchSummary(prepared: PreparedBatch, parallel: number): string[] {
-  const first = prepared.plans[0];
-  const namespace = first?.claim.namespace ?? '';
-  const names = prepared.plans.map((p) => p.claim.name);
-  const owners = [...new Set(prepared.plans.flatMap((p) => p.owners.map((o) => `${o.kind} ${o.name}`)))];
+/** What the batch as a whole does, a line each (headers end with a colon). */
+export function batchSummary(prepared: PreparedBatch): string[] {
+  const namespace = prepared.plans[0]?.claim.namespace ?? '';
   const lines = [
-    `Batch migration ${prepared.migrationId} of ${names.length} claim${names.length === 1 ? '' : 's'} in namespace ${namespace} (journal ConfigMap ${prepared.journalName}): ${names.join(', ')}`,
-    `  ${Math.min(parallel, names.length)} cop${Math.min(parallel, names.length) === 1 ? 'y' : 'ies'} at a time; ${owners.length > 0 ? `stopped once for all claims, started again once every claim is moved: ${owners.join(', ')}` : 'no owner to stop'}`,
+    `${prepared.stored ? 'Resuming batch' : 'Batch'} migration ${prepared.migrationId} of ${prepared.plans.length} claim${prepared.plans.length === 1 ? '' : 's'} in namespace ${namespace} (journal ConfigMap ${prepared.journalName}):`,
   ];
-  if (prepared.skipped.length > 0)
-    lines.push('Left out:', ...prepared.skipped.map((s) => `  - ${s.claim}: ${s.message}`));
   if (prepared.templates.length > 0)
     lines.push(
-      'StatefulSet templates rewritten (the StatefulSet is re-created around its running pods, with only these changed):',
+      '  StatefulSet templates rewritten:',
       ...prepared.templates.map(
         (t) =>
-          `  - StatefulSet ${t.statefulSet}, volumeClaimTemplate ${t.template}: class ${t.original.storageClassName || '(none)'} -> ${t.wanted.storageClassName}, size ${t.original.storage ?? '(none)'} -> ${t.wanted.storage}`,
+          `    - ${t.statefulSet}, volumeClaimTemplate ${t.template}: class ${t.original.storageClassName || '(none)'} -> ${t.wanted.storageClassName}, size ${t.original.storage ?? '(none)'} -> ${t.wanted.storage}`,
       ),
     );
-  if (prepared.notes.length > 0) lines.push('Notes:', ...prepared.notes.map((n) => `  - ${n}`));
+  if (prepared.notes.length > 0) lines.push('  Notes:', ...prepared.notes.map((n) => `    - ${n}`));
   return lines;
 }

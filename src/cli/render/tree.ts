@@ -134,8 +134,8 @@ export function treeRenderer(io: Io): Renderer {
       io.stdout.write(planSummary(plan));
       if (full) io.stdout.write(planManifests(plan));
     },
-    showBatchPlan: async (prepared, parallel, full) => {
-      io.stdout.write(batchPlanText(prepared, parallel, full));
+    showBatchPlan: async (prepared, full) => {
+      io.stdout.write(batchPlanText(prepared, full));
     },
     begin: (steps, claims) => {
       settleRest(slots, undefined);

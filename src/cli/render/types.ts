@@ -16,7 +16,7 @@ export interface Renderer {
   /** The plan before a confirmation (summary) or for --dry-run (full, with manifests). */
   showPlan(plan: Plan, full: boolean): Promise<void>;
   /** A batch's plan: every claim's plan and what the batch does as a whole (claims, templates, notes). */
-  showBatchPlan(prepared: PreparedBatch, parallel: number, full: boolean): Promise<void>;
+  showBatchPlan(prepared: PreparedBatch, full: boolean): Promise<void>;
   /**
    * Starts the live view of these steps (the listr2 tree); a no-op for line renderers. With
    * `claims` (a batch), one subtree per claim, each with these steps and its own progress line.
