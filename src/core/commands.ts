@@ -33,6 +33,8 @@ export function moveCommand(c: CommandInput): string {
  * connection flags and move flags of this run.
  */
 export function resumeCommandFor(j: Journal, args: Pick<CommandInput, 'kubeArgs' | 'moveArgs'>): string {
+  // A batch is resumed as a whole, by the selection it was started with.
+  if (j.resume) return j.resume;
   return moveCommand({
     claim: j.claim.name,
     namespace: j.claim.namespace,

@@ -68,6 +68,8 @@ export interface MigrationJournal {
   claims: ClaimRecord[];
   /** StatefulSet claim templates this migration rewrites to the new class and size. */
   templates?: TemplateRecord[];
+  /** A batch: the command that resumes it (its selection as typed); a claim alone is resumed by name. */
+  resume?: string;
   rollback?: { startedAt: string; finishedAt?: string; fromPhase: 'in-progress' | 'finished' };
 }
 
@@ -133,6 +135,8 @@ export interface Journal {
   rollback?: RollbackRecord;
   /** Shared by the claims: the StatefulSet templates the migration rewrites. */
   templates?: TemplateRecord[];
+  /** Shared by the claims of a batch: the command that resumes all of them. */
+  resume?: string;
 }
 
 export interface RollbackRecord {
@@ -206,6 +210,7 @@ export function claimJournal(doc: MigrationJournal, claim: string): Journal | un
     ...(c.recreatedClaim !== undefined ? { recreatedClaim: c.recreatedClaim } : {}),
     steps: c.steps,
     ...(doc.templates ? { templates: doc.templates } : {}),
+    ...(doc.resume ? { resume: doc.resume } : {}),
     ...(doc.rollback
       ? {
           rollback: {
@@ -251,7 +256,7 @@ export function putClaimJournal(doc: MigrationJournal, view: Journal): Migration
           ? 'rolled-back'
           : 'rolling-back'
         : view.phase;
-  const { finishedAt: _f, rollback: _r, templates: _t, ...rest } = doc;
+  const { finishedAt: _f, rollback: _r, templates: _t, resume: _c, ...rest } = doc;
   return {
     ...rest,
     phase,
@@ -261,6 +266,7 @@ export function putClaimJournal(doc: MigrationJournal, view: Journal): Migration
     deletedPods: [...new Set([...doc.deletedPods, ...deletedPods])],
     claims,
     ...(view.templates ? { templates: view.templates } : doc.templates ? { templates: doc.templates } : {}),
+    ...(view.resume ? { resume: view.resume } : doc.resume ? { resume: doc.resume } : {}),
     ...(view.rollback
       ? {
           rollback: {

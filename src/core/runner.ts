@@ -152,6 +152,15 @@ export async function prepareMigration(req: MigrationRequest, deps: RunnerDeps):
   const missing = await deps.cluster.missingPermissions(basePermissions(req.namespace));
   if (missing.length > 0) throw new PreflightError(missingPermissionsProblem(missing), req.commands.resume);
   const recorded = await readForMove(req, deps);
+  const doc = recorded.stored?.document;
+  if (doc && doc.claims.length > 1) {
+    // A claim of a batch moves with the others: alone, its owners would start before they are moved.
+    throw new UsageError(
+      `claim ${req.claim} is one of the ${doc.claims.length} claims of migration ${doc.migrationId} (${doc.claims.map((c) => c.name).join(', ')}); ` +
+        `resume them together with \`${doc.resume ?? 'the command that started it'}\`, or roll them back with \`${req.commands.rollback}\``,
+      'Nothing was changed.',
+    );
+  }
   const migrationId = recorded.stored?.journal.migrationId ?? (deps.newId ?? newMigrationId)();
   return prepareClaim(req, deps, recorded, namesFor(req.claim, migrationId, recorded.stored?.name));
 }

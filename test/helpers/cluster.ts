@@ -111,14 +111,22 @@ export async function deleteVolumesOf(c: Cluster, namespace: string): Promise<st
   return mine.map((pv) => pv.metadata!.name!);
 }
 
-/** The claim's view of its migration's journal as a step sees it, or undefined if there is none. */
+/**
+ * The claim's view of its migration's journal as a step sees it (the one named after the claim, or
+ * a batch's that holds it), or undefined if there is none.
+ */
 export async function journalOf(c: Cluster, ns: string, claim: string): Promise<Journal | undefined> {
-  const cm = await c.core
-    .readNamespacedConfigMap({ name: `pvmove-${claim}`, namespace: ns })
-    .catch((err: unknown) => {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    });
-  const text = cm?.data?.['journal.json'];
-  return text === undefined ? undefined : claimJournal(parseJournal(text), claim);
+  const list = await c.core.listNamespacedConfigMap({
+    namespace: ns,
+    labelSelector: 'pvmove.kubectl.io/role=journal',
+  });
+  const docs = list.items
+    .map((cm) => ({ name: cm.metadata?.name, text: cm.data?.['journal.json'] }))
+    .filter((x) => x.text !== undefined)
+    .map((x) => ({ name: x.name, doc: parseJournal(x.text!) }))
+    .filter((x) => x.doc.claims.some((k) => k.name === claim));
+  const own = docs.find((x) => x.name === `pvmove-${claim}`);
+  const live = docs.find((x) => x.doc.phase !== 'rolled-back');
+  const found = (own && own.doc.phase !== 'rolled-back' ? own : live) ?? own ?? docs[0];
+  return found ? claimJournal(found.doc, claim) : undefined;
 }
