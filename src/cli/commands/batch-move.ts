@@ -65,7 +65,7 @@ export async function runBatchMove(argv: MoveArgv, io: Io, selection: Selection)
               type: 'result',
               status: 'dry-run',
               migrationId: prepared.migrationId,
-              message: `Dry run: nothing was changed. Run \`${commands.resume}\` to move the ${claimsText(prepared.claims.length)}.`,
+              message: `Dry run: nothing was changed. Run \`${commands.resume}\` to move ${prepared.claims.length === 1 ? 'the claim' : `the ${prepared.claims.length} claims`}.`,
               next: commands.resume,
             });
             return;

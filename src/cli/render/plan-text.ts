@@ -42,7 +42,7 @@ export function batchPlanText(prepared: PreparedBatch, full: boolean): string {
 export function batchSummary(prepared: PreparedBatch): string[] {
   const namespace = prepared.plans[0]?.claim.namespace ?? '';
   const lines = [
-    `${prepared.stored ? 'Resuming batch' : 'Batch'} migration ${prepared.migrationId} of ${prepared.plans.length} claim${prepared.plans.length === 1 ? '' : 's'} in namespace ${namespace} (journal ConfigMap ${prepared.journalName}):`,
+    `${prepared.stored ? 'Resuming batch' : 'Batch'} migration ${prepared.migrationId} of ${prepared.plans.length} claim${prepared.plans.length === 1 ? '' : 's'} in namespace ${namespace} (journal ConfigMap ${prepared.journalName})`,
   ];
   if (prepared.templates.length > 0)
     lines.push(
