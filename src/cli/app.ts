@@ -24,9 +24,11 @@ export async function runCli(args: string[], io: Io): Promise<void> {
   const parser = yargs(args)
     .scriptName('kubectl pvmove')
     .usage(
-      'kubectl pvmove <claim> [--to-class CLASS] [--size SIZE] [-n NS]\n\n' +
+      'kubectl pvmove <claim> [--to-class CLASS] [--size SIZE] [-n NS]\n' +
+        'kubectl pvmove <claim>... | statefulset/NAME | -l SELECTOR | --from-class CLASS [-A]  (a batch)\n\n' +
         "Moves a PersistentVolumeClaim's data to a new PersistentVolume (another StorageClass and/or a bigger\n" +
-        'size) while keeping the claim name. Safe to re-run: the same command resumes after any failure.',
+        "size) while keeping the claim name; several claims (a StatefulSet's, by label, by class) in one downtime.\n" +
+        'Safe to re-run: the same command resumes after any failure.',
     )
     .command({ ...moveCommand, handler: (a) => void (work = runMove(a as MoveArgv, io)) })
     .command({ ...cleanupCommand, handler: (a) => void (work = runCleanupCommand(a as CleanupArgv, io)) })
