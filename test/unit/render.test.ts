@@ -138,6 +138,22 @@ describe('renderers in a batch (events name their claim)', () => {
     expect(text.match(/✔ Copy the data/g)).to.have.length(2);
   });
 
+  it('the tree draws the batches of -A one after the other, a claim name in two namespaces apart', async () => {
+    const text = await drawTree(async (r) => {
+      r.begin(steps, ['data']);
+      for (const step of steps)
+        r.emit({ type: 'step', step: step.id, title: step.title, status: 'done', claim: 'data' });
+      await tick();
+      r.begin(steps, ['data']);
+      r.emit({ type: 'step', step: 'copy', title: 'Copy the data', status: 'done', claim: 'data' });
+      await tick();
+      await r.end(Object.assign(new Error('boom'), { claim: 'data' }));
+    });
+    expect(text.match(/✔ Copy the data/g)).to.have.length(2);
+    expect(text.match(/✔ Swap the claim/g)).to.have.length(1);
+    expect(text).to.include('✖ Swap the claim [FAILED: boom]');
+  });
+
   it('the tree without claims is the single move: events without a claim find their step', async () => {
     const text = await drawTree(async (r) => {
       r.begin(steps);
