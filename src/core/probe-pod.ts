@@ -1,6 +1,7 @@
 // The probe pod of the preflight: the copy image, placed like the copy pod (or next to the pod that
 // uses the claim now), mounting the source claim read-only to measure the data. It proves the image
 // can be pulled and run, and the data fits, before anything is scaled down. Pure manifest.
+import { applyPlacement } from './pod-placement.js';
 import type { CopyOptions, Labels, NodeSelector, Pod } from './types.js';
 
 export const PROBE_MARK = 'PVMOVE probe used_bytes=';
@@ -42,20 +43,9 @@ export function buildProbePod(s: ProbePodSpec): Pod {
       ? { volumes: [{ name: 'src', persistentVolumeClaim: { claimName: s.sourceClaim, readOnly: true } }] }
       : {}),
   };
-  if (s.nodeName) {
-    spec.nodeName = s.nodeName;
-  } else {
-    if (s.sourceNodeAffinity && s.sourceNodeAffinity.nodeSelectorTerms.length > 0) {
-      spec.affinity = {
-        nodeAffinity: {
-          requiredDuringSchedulingIgnoredDuringExecution: {
-            nodeSelectorTerms: JSON.parse(JSON.stringify(s.sourceNodeAffinity.nodeSelectorTerms)) as unknown,
-          },
-        },
-      };
-    }
-    if (Object.keys(s.copy.nodeSelector).length > 0) spec.nodeSelector = { ...s.copy.nodeSelector };
-  }
+  // Next to the pod that uses the claim now, else placed as the copy pod will be.
+  if (s.nodeName) spec.nodeName = s.nodeName;
+  else applyPlacement(spec, { ...s, copy: { ...s.copy, tolerations: [] } });
   if (s.copy.tolerations.length > 0) spec.tolerations = s.copy.tolerations.map((t) => ({ ...t }));
   return {
     apiVersion: 'v1',

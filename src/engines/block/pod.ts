@@ -2,32 +2,16 @@
 // source read-only. Pure, so the plan (--dry-run) shows exactly what is created and tests check it.
 import type { CopyPodRequest } from '../../core/copy-engine.js';
 import type { Pod } from '../../core/types.js';
-import { shortHash } from '../../core/names.js';
+import { COPY_POD_HASH, copyPod, copyPodHash } from '../shared/copy-pod.js';
 import { blockCopyScript, EXPECT_FINGERPRINT_ENV, SOURCE_DEVICE, TARGET_DEVICE } from './script.js';
 
 export const BLOCK_COPY_CONTAINER = 'copy';
 
 /** The same annotation as the tar engine's: a pending pod whose hash differs is replaced. */
-export const BLOCK_POD_HASH = 'pvmove.kubectl.io/pod-hash';
+export const BLOCK_POD_HASH = COPY_POD_HASH;
 
-/**
- * A hash of what the user can change between runs (image, placement, verification), and the
- * engine's name: a pod another engine made is never taken for this one's.
- */
-export function blockPodHash(s: CopyPodRequest): string {
-  return shortHash(
-    JSON.stringify([
-      'block',
-      s.copy.image,
-      s.copy.imagePullPolicy,
-      s.copy.tolerations,
-      s.copy.nodeSelector,
-      s.verify,
-      s.sourceNodeAffinity ?? null,
-    ]),
-    12,
-  );
-}
+/** What a re-run may change, and the engine's name: a pod another engine made is never taken for this one's. */
+export const blockPodHash = (s: CopyPodRequest): string => copyPodHash(s, 'block');
 
 export function buildBlockCopyPod(s: CopyPodRequest): Pod {
   const spec: Record<string, unknown> = {
@@ -60,26 +44,5 @@ export function buildBlockCopyPod(s: CopyPodRequest): Pod {
       { name: 'dst', persistentVolumeClaim: { claimName: s.targetClaim } },
     ],
   };
-  if (s.sourceNodeAffinity && s.sourceNodeAffinity.nodeSelectorTerms.length > 0) {
-    spec.affinity = {
-      nodeAffinity: {
-        requiredDuringSchedulingIgnoredDuringExecution: {
-          nodeSelectorTerms: JSON.parse(JSON.stringify(s.sourceNodeAffinity.nodeSelectorTerms)) as unknown,
-        },
-      },
-    };
-  }
-  if (s.copy.tolerations.length > 0) spec.tolerations = s.copy.tolerations.map((t) => ({ ...t }));
-  if (Object.keys(s.copy.nodeSelector).length > 0) spec.nodeSelector = { ...s.copy.nodeSelector };
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name: s.name,
-      namespace: s.namespace,
-      labels: { ...s.labels },
-      annotations: { [BLOCK_POD_HASH]: blockPodHash(s) },
-    },
-    spec: spec as Pod['spec'],
-  };
+  return copyPod(s, spec, blockPodHash(s));
 }

@@ -3,29 +3,14 @@
 import type { CopyPodRequest } from '../../core/copy-engine.js';
 import type { Pod } from '../../core/types.js';
 import { copyScript, EXPECT_FINGERPRINT_ENV } from './script.js';
-import { shortHash } from '../../core/names.js';
+import { COPY_POD_HASH, copyPod, copyPodHash as sharedHash } from '../shared/copy-pod.js';
 
 export const COPY_CONTAINER = 'copy';
 
-/**
- * A hash of what the user can change between runs (image, placement, verification). The server
- * adds default tolerations and fields, so comparing specs would always differ; this does not.
- */
-export const COPY_POD_HASH = 'pvmove.kubectl.io/pod-hash';
+export { COPY_POD_HASH };
 
-export function copyPodHash(s: CopyPodSpec): string {
-  return shortHash(
-    JSON.stringify([
-      s.copy.image,
-      s.copy.imagePullPolicy,
-      s.copy.tolerations,
-      s.copy.nodeSelector,
-      s.verify,
-      s.sourceNodeAffinity ?? null,
-    ]),
-    12,
-  );
-}
+/** What a re-run may change in the pod (image, placement, verification). */
+export const copyPodHash = (s: CopyPodSpec): string => sharedHash(s);
 
 /** The tar engine's pod request (the port's, unchanged). */
 export type CopyPodSpec = CopyPodRequest;
@@ -60,26 +45,5 @@ export function buildCopyPod(s: CopyPodSpec): Pod {
       { name: 'dst', persistentVolumeClaim: { claimName: s.targetClaim } },
     ],
   };
-  if (s.sourceNodeAffinity && s.sourceNodeAffinity.nodeSelectorTerms.length > 0) {
-    spec.affinity = {
-      nodeAffinity: {
-        requiredDuringSchedulingIgnoredDuringExecution: {
-          nodeSelectorTerms: JSON.parse(JSON.stringify(s.sourceNodeAffinity.nodeSelectorTerms)) as unknown,
-        },
-      },
-    };
-  }
-  if (s.copy.tolerations.length > 0) spec.tolerations = s.copy.tolerations.map((t) => ({ ...t }));
-  if (Object.keys(s.copy.nodeSelector).length > 0) spec.nodeSelector = { ...s.copy.nodeSelector };
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name: s.name,
-      namespace: s.namespace,
-      labels: { ...s.labels },
-      annotations: { [COPY_POD_HASH]: copyPodHash(s) },
-    },
-    spec: spec as Pod['spec'],
-  };
+  return copyPod(s, spec, copyPodHash(s));
 }

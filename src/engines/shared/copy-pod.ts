@@ -1,0 +1,45 @@
+// What every engine's copy pod shares: the pod around the engine's container, placed like the probe
+// pod, with the hash of what a re-run may change (a pending pod with another hash is replaced).
+import type { CopyPodRequest } from '../../core/copy-engine.js';
+import { shortHash } from '../../core/names.js';
+import { applyPlacement } from '../../core/pod-placement.js';
+import type { Pod } from '../../core/types.js';
+
+export const COPY_POD_HASH = 'pvmove.kubectl.io/pod-hash';
+
+/**
+ * A hash of what the user can change between runs (image, placement, verification), and, except
+ * for the tar engine (whose pods predate the others), the engine's name: a pod another engine made
+ * is never taken for this one's. The server adds default tolerations and fields, so comparing
+ * specs would always differ; this does not.
+ */
+export function copyPodHash(s: CopyPodRequest, engine?: string): string {
+  return shortHash(
+    JSON.stringify([
+      ...(engine ? [engine] : []),
+      s.copy.image,
+      s.copy.imagePullPolicy,
+      s.copy.tolerations,
+      s.copy.nodeSelector,
+      s.verify,
+      s.sourceNodeAffinity ?? null,
+    ]),
+    12,
+  );
+}
+
+/** The pod: the engine's spec, placed, named and labelled as asked, with the engine's hash. */
+export function copyPod(s: CopyPodRequest, spec: Record<string, unknown>, hash: string): Pod {
+  applyPlacement(spec, s);
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: s.name,
+      namespace: s.namespace,
+      labels: { ...s.labels },
+      annotations: { [COPY_POD_HASH]: hash },
+    },
+    spec: spec as Pod['spec'],
+  };
+}
