@@ -9,6 +9,15 @@
 // requests. Figures are medians over the runs; a table goes to stdout, everything to .bench/copy.json.
 //
 //   npm run bench -- [--quick | --scale 0.1] [--runs 3] [--datasets large,small,mixed] [--no-seed]
+//
+// Other scenarios (--scenario): `batch` (a StatefulSet of --claims replicas moved in one run, a
+// single move as baseline, then --parallel-values on --parallel-claims claims; batch.ts) and `block`
+// (the Block engine against dd on the node between the same two devices, --runs runs; block.ts).
+// Their JSON goes to .bench/<scenario>.json.
+//
+//   npm run bench -- --scenario batch [--claims 50] [--parallel-claims 10] [--parallel-values 2,4,8]
+//   npm run bench -- --scenario block [--runs 3]
+// Both run the CLI from the release's bundle (--from-source: through tsx, as the e2e tests do).
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -47,9 +56,19 @@ const { values: flags } = parseArgs({
     datasets: { type: 'string', default: DATASETS.join(',') },
     seed: { type: 'boolean', default: true },
     'no-seed': { type: 'boolean', default: false },
-    out: { type: 'string', default: path.join(root, '.bench/copy.json') },
+    out: { type: 'string' },
+    scenario: { type: 'string', default: 'copy' },
+    claims: { type: 'string', default: '50' },
+    parallel: { type: 'string' },
+    'parallel-claims': { type: 'string', default: '10' },
+    'parallel-values': { type: 'string', default: '2,4,8' },
+    'from-source': { type: 'boolean', default: false },
   },
 });
+const scenario = flags.scenario!;
+if (!['copy', 'batch', 'block'].includes(scenario))
+  throw new Error(`unknown scenario ${scenario}: copy (default), batch or block`);
+const outFile = flags.out ?? path.join(root, `.bench/${scenario}.json`);
 const scale = flags.scale ? Number(flags.scale) : flags.quick ? 0.02 : 1;
 const runs = Math.max(1, Number(flags.runs));
 const datasets = (flags.datasets ?? '').split(',').filter(Boolean) as DatasetName[];
@@ -306,11 +325,57 @@ function overhead(seed: PvmoveRun[]): string {
   ].join('\n');
 }
 
+async function otherScenario(c: Cluster, log: (s: string) => void, startLoad: number): Promise<void> {
+  const os = await import('node:os');
+  const head = {
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    scenario,
+    date: new Date().toISOString(),
+    cpus: os.availableParallelism(),
+    cli: flags['from-source']
+      ? 'source (tsx)'
+      : 'release bundle (esbuild options of the binary), run by node',
+  };
+  let text: string;
+  let figures: object;
+  const cli = flags['from-source'] ? 'source (tsx)' : await (await import('./cli.js')).useBundle();
+  log(`CLI run from ${cli}`);
+  if (scenario === 'batch') {
+    const { benchBatch, batchTable } = await import('./batch.js');
+    const r = await benchBatch(
+      c,
+      {
+        claims: Math.max(1, Number(flags.claims)),
+        parallelClaims: Math.max(0, Number(flags['parallel-claims'])),
+        parallelValues: (flags['parallel-values'] ?? '').split(',').filter(Boolean).map(Number),
+        ...(flags.parallel ? { parallel: Number(flags.parallel) } : {}),
+      },
+      log,
+    );
+    text = batchTable(r);
+    figures = r;
+  } else {
+    const { benchBlock, blockTable } = await import('./block.js');
+    const r = await benchBlock(c, runs, log);
+    text = blockTable(r);
+    figures = r;
+  }
+  const loadAvg = { start: startLoad, end: loadAverage() };
+  writeFileSync(outFile, `${JSON.stringify({ ...head, loadAverage: loadAvg, ...figures }, null, 2)}\n`);
+  process.stdout.write(
+    `\n${scenario} scenario (${os.availableParallelism()} cores):\n${text}\n\nload average ${loadAvg.start} -> ${loadAvg.end}; JSON: ${path.relative(root, outFile)}\n`,
+  );
+}
+
 async function main(): Promise<void> {
   if (!process.env.KUBECONFIG)
     throw new Error('set KUBECONFIG to the test bed: KUBECONFIG=/var/lib/kubectl-pvmove-testbed/kubeconfig');
   mkdirSync(path.join(root, '.bench'), { recursive: true });
   const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+  if (scenario !== 'copy') {
+    log(`scenario ${scenario}; load ${loadAverage()}`);
+    return otherScenario(connect(), log, loadAverage());
+  }
   const free = freeBytes('/tmp');
   // The largest dataset is ~2.2 GB of disk at scale 1; at most four copies exist at once.
   const need = 4 * 2.3 * GiB * scale;
@@ -356,7 +421,7 @@ async function main(): Promise<void> {
     progress,
     seed,
   };
-  writeFileSync(flags.out!, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(`\n${table(all)}\n\n`);
   for (const p of progress) {
     const last = p.lastProgress[p.lastProgress.length - 1] as
@@ -367,7 +432,7 @@ async function main(): Promise<void> {
   }
   if (seed.length > 0) process.stdout.write(`\nseed scenario (${runs} runs, medians):\n${overhead(seed)}\n`);
   process.stdout.write(
-    `\nload average ${report.loadAverage.start} -> ${report.loadAverage.end}; JSON: ${path.relative(root, flags.out!)}\n`,
+    `\nload average ${report.loadAverage.start} -> ${report.loadAverage.end}; JSON: ${path.relative(root, outFile)}\n`,
   );
 }
 
