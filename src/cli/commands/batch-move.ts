@@ -14,7 +14,12 @@ import { resolveSelection, type Selection } from '../selection.js';
 import { testKillHook } from '../test-hooks.js';
 import { whileLockedAll } from '../lock.js';
 
-export async function runBatchMove(argv: MoveArgv, io: Io, selection: Selection): Promise<void> {
+export async function runBatchMove(
+  argv: MoveArgv,
+  io: Io,
+  selection: Selection,
+  command: 'move' | 'resume' = 'move',
+): Promise<void> {
   const {
     request: batch,
     cli,
@@ -92,7 +97,7 @@ export async function runBatchMove(argv: MoveArgv, io: Io, selection: Selection)
               cluster,
               req: { claims: b.claims, namespace: group.namespace, commands },
               cli,
-              command: 'move',
+              command,
               emit,
               signal: io.signal,
             },

@@ -46,6 +46,19 @@ export async function runResume(argv: MoveArgv, io: Io): Promise<void> {
       `Run \`kubectl pvmove resume ${argv.claim} -n ${namespace}\` without --to-class/--size, or \`kubectl pvmove rollback ${argv.claim} -n ${namespace}\` first.`,
     );
   }
+  const resumed: MoveArgv = {
+    ...argv,
+    namespace,
+    toClass: j.request.toClass,
+    size: j.request.size,
+    verify: argv.verify ?? j.request.verify,
+  };
+  if (stored.document.claims.length > 1 || stored.document.resume !== undefined) {
+    // A claim of a batch: the batch is resumed as a whole, with every claim it holds.
+    const names = stored.document.claims.map((c) => c.name);
+    const { runBatchMove } = await import('./batch-move.js');
+    return runBatchMove({ ...resumed, claims: names }, io, { kind: 'names', names }, 'resume');
+  }
   await runMove(
     {
       ...argv,
