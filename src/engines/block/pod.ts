@@ -2,10 +2,8 @@
 // source read-only. Pure, so the plan (--dry-run) shows exactly what is created and tests check it.
 import type { CopyPodRequest } from '../../core/copy-engine.js';
 import type { Pod } from '../../core/types.js';
-import { COPY_POD_HASH, copyPod, copyPodHash } from '../shared/copy-pod.js';
-import { blockCopyScript, EXPECT_FINGERPRINT_ENV, SOURCE_DEVICE, TARGET_DEVICE } from './script.js';
-
-export const BLOCK_COPY_CONTAINER = 'copy';
+import { COPY_POD_HASH, copyPod, copyPodHash, copyPodSpec } from '../shared/copy-pod.js';
+import { blockCopyScript, SOURCE_DEVICE, TARGET_DEVICE } from './script.js';
 
 /** The same annotation as the tar engine's: a pending pod whose hash differs is replaced. */
 export const BLOCK_POD_HASH = COPY_POD_HASH;
@@ -14,35 +12,13 @@ export const BLOCK_POD_HASH = COPY_POD_HASH;
 export const blockPodHash = (s: CopyPodRequest): string => copyPodHash(s, 'block');
 
 export function buildBlockCopyPod(s: CopyPodRequest): Pod {
-  const spec: Record<string, unknown> = {
-    restartPolicy: 'Never',
-    automountServiceAccountToken: false,
-    enableServiceLinks: false,
-    terminationGracePeriodSeconds: 10,
-    // Root opens the device nodes (the runtime creates them owned by root); no privilege is
-    // needed: the claims' devices are the only ones the container may open.
-    securityContext: { runAsUser: 0, runAsGroup: 0 },
-    containers: [
-      {
-        name: BLOCK_COPY_CONTAINER,
-        image: s.copy.image,
-        imagePullPolicy: s.copy.imagePullPolicy,
-        command: ['bash', '-c', blockCopyScript(s.verify)],
-        ...(s.expectFingerprint
-          ? { env: [{ name: EXPECT_FINGERPRINT_ENV, value: s.expectFingerprint }] }
-          : {}),
-        securityContext: { runAsUser: 0, runAsGroup: 0, allowPrivilegeEscalation: false },
-        volumeDevices: [
-          { name: 'src', devicePath: SOURCE_DEVICE },
-          { name: 'dst', devicePath: TARGET_DEVICE },
-        ],
-      },
+  // The source is mapped read-only by the kubelet (the container cannot write it); root opens
+  // the device nodes, which the runtime creates owned by root.
+  const spec = copyPodSpec(s, blockCopyScript(s.verify), {
+    volumeDevices: [
+      { name: 'src', devicePath: SOURCE_DEVICE },
+      { name: 'dst', devicePath: TARGET_DEVICE },
     ],
-    volumes: [
-      // readOnly: the kubelet maps the source device read-only (the container cannot write it).
-      { name: 'src', persistentVolumeClaim: { claimName: s.sourceClaim, readOnly: true } },
-      { name: 'dst', persistentVolumeClaim: { claimName: s.targetClaim } },
-    ],
-  };
+  });
   return copyPod(s, spec, blockPodHash(s));
 }

@@ -3,6 +3,7 @@
 // put there, a database's raw extents or a VM's disk). Lines starting with `PVMOVE ` are the
 // protocol the CLI reads from the pod's log (see log.ts), in the tar engine's style; every failure
 // exits non-zero with a `PVMOVE error ...` line.
+import { EXPECT_FINGERPRINT_ENV } from '../shared/copy-pod.js';
 import type { VerifyMode } from '../../core/types.js';
 
 /** Where the pod maps the two claims (volumeDevices). */
@@ -24,7 +25,7 @@ export const BLOCK_EXIT = {
  * length) recorded by an earlier checksum-verified copy: the script first checks whether the source
  * and the target both still hash to it, and copies again otherwise.
  */
-export const EXPECT_FINGERPRINT_ENV = 'PVMOVE_EXPECT_FINGERPRINT';
+export { EXPECT_FINGERPRINT_ENV };
 
 /**
  * dd's block: 4 MiB reads and writes with O_DIRECT on both devices (no page cache: the copy neither

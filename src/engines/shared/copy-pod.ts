@@ -28,6 +28,46 @@ export function copyPodHash(s: CopyPodRequest, engine?: string): string {
   );
 }
 
+/** The environment variable that hands the pod the fingerprint an earlier copy recorded. */
+export const EXPECT_FINGERPRINT_ENV = 'PVMOVE_EXPECT_FINGERPRINT';
+
+/**
+ * The copy pod's spec: one root container running the engine's bash script, the source claim
+ * read-only as `src` and the target as `dst`, which the engine maps as it needs (`volumeMounts` for
+ * files, `volumeDevices` for raw devices). Root, so every file (device) can be read and ownership
+ * restored (crane#213: a non-root copier silently skips what it cannot read); no privilege.
+ */
+export function copyPodSpec(
+  s: CopyPodRequest,
+  script: string,
+  access: { volumeMounts: object[] } | { volumeDevices: object[] },
+): Record<string, unknown> {
+  return {
+    restartPolicy: 'Never',
+    automountServiceAccountToken: false,
+    enableServiceLinks: false,
+    terminationGracePeriodSeconds: 10,
+    securityContext: { runAsUser: 0, runAsGroup: 0 },
+    containers: [
+      {
+        name: 'copy',
+        image: s.copy.image,
+        imagePullPolicy: s.copy.imagePullPolicy,
+        command: ['bash', '-c', script],
+        ...(s.expectFingerprint
+          ? { env: [{ name: EXPECT_FINGERPRINT_ENV, value: s.expectFingerprint }] }
+          : {}),
+        securityContext: { runAsUser: 0, runAsGroup: 0, allowPrivilegeEscalation: false },
+        ...access,
+      },
+    ],
+    volumes: [
+      { name: 'src', persistentVolumeClaim: { claimName: s.sourceClaim, readOnly: true } },
+      { name: 'dst', persistentVolumeClaim: { claimName: s.targetClaim } },
+    ],
+  };
+}
+
 /** The pod: the engine's spec, placed, named and labelled as asked, with the engine's hash. */
 export function copyPod(s: CopyPodRequest, spec: Record<string, unknown>, hash: string): Pod {
   applyPlacement(spec, s);

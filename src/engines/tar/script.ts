@@ -3,6 +3,7 @@
 // xattrs and ACLs. Every failure exits non-zero with a `PVMOVE error ...` line (crane#213: a copy
 // that cannot read a file must fail loudly). Lines starting with `PVMOVE ` are the protocol the
 // CLI reads from the pod's log (see log.ts).
+import { EXPECT_FINGERPRINT_ENV } from '../shared/copy-pod.js';
 import type { VerifyMode } from '../../core/types.js';
 
 /** Exit codes of the copy pod, reported back in failure messages. */
@@ -21,7 +22,7 @@ export const COPY_EXIT = {
  * if so (and the target still verifies) nothing is copied again; otherwise the target is cleared
  * and the copy made again.
  */
-export const EXPECT_FINGERPRINT_ENV = 'PVMOVE_EXPECT_FINGERPRINT';
+export { EXPECT_FINGERPRINT_ENV };
 
 /** Progress lines to aim for over the whole copy: enough for a smooth bar, few enough for the log. */
 const TARGET_CHECKPOINTS = 400;
