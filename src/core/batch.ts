@@ -4,7 +4,7 @@
 // started once, after every claim is on its new volume. The copies run side by side (--parallel).
 // A failure of one claim stops the batch after the step every claim was at: a re-run continues all
 // of them, a rollback returns all of them.
-import type { Plan } from './plan.js';
+import type { Plan, PlanContext } from './plan.js';
 import {
   claimWalker,
   journalHandleFor,
@@ -19,7 +19,9 @@ import type { TemplateRecord } from './journal.js';
 import type { MigrationRequest, OwnerId } from './types.js';
 import { basePermissions, missingPermissionsProblem } from './access.js';
 import { PreflightError, UsageError } from './errors.js';
+import { cleanupCommand, rollbackCommand } from './commands.js';
 import { ITINERARY } from './itinerary.js';
+import { rewriteTemplate } from './steps/rewrite-template.js';
 import { batchJournalName, namesFor, newMigrationId } from './names.js';
 import { ownerLabel } from './owners.js';
 
@@ -86,7 +88,15 @@ export async function eachLimited<T>(
   if (errors.length > 0) throw errors[0];
 }
 
-const requestFor = (b: BatchRequest, claim: string): MigrationRequest => ({ ...b.base, claim });
+/** A claim's own request: the batch's flags; resume names the batch, cleanup and rollback the claim. */
+const requestFor = (b: BatchRequest, claim: string): MigrationRequest => {
+  const c = { claim, namespace: b.base.namespace, kubeArgs: b.base.commands.kubeArgs };
+  return {
+    ...b.base,
+    claim,
+    commands: { ...b.base.commands, cleanup: cleanupCommand(c), rollback: rollbackCommand(c) },
+  };
+};
 
 export async function prepareBatch(b: BatchRequest, deps: RunnerDeps): Promise<PreparedBatch> {
   const ns = b.base.namespace;
@@ -140,6 +150,7 @@ export async function prepareBatch(b: BatchRequest, deps: RunnerDeps): Promise<P
     : b.rewriteTemplates
       ? await templatesToRewrite(b, deps, claims)
       : [];
+  planTemplates(claims, templates);
   const notes = batchNotes(b, claims, skipped, templates);
   return {
     migrationId,
@@ -151,6 +162,31 @@ export async function prepareBatch(b: BatchRequest, deps: RunnerDeps): Promise<P
     plans: claims.map((p) => p.plan),
     notes,
   };
+}
+
+/**
+ * A claim's plan, made before the batch chose its templates, gets the rewrite of its StatefulSet's
+ * (and loses the warning that the template still names the old class).
+ */
+function planTemplates(claims: Prepared[], templates: TemplateRecord[]): void {
+  for (const p of claims) {
+    const mine = templates.filter((t) =>
+      p.plan.owners.some((o) => o.kind === 'StatefulSet' && o.name === t.statefulSet),
+    );
+    if (mine.length === 0) continue;
+    const rewritten = new Set(mine.map((t) => t.statefulSet));
+    p.plan.steps = p.plan.steps.map((s) => (s.id === rewriteTemplate.id ? { ...s, done: false } : s));
+    const changes =
+      rewriteTemplate.plan?.({
+        observed: { podsUsingClaim: [], owners: [] },
+        templates: mine,
+      } as unknown as PlanContext) ?? [];
+    const at = p.plan.changes.findIndex((c) => c.step === 'scale-up');
+    p.plan.changes.splice(at < 0 ? p.plan.changes.length : at, 0, ...changes);
+    p.plan.notes = p.plan.notes.filter(
+      (n) => ![...rewritten].some((sts) => n.includes(`StatefulSet ${sts}'s volumeClaimTemplate`)),
+    );
+  }
 }
 
 /** The templates of the StatefulSets among the owners whose every existing claim is in the batch. */

@@ -3,7 +3,7 @@
 // ever deleted (invariant 5), and only on request.
 import type { ClusterPort } from './cluster.js';
 import { resumeCommandFor } from './commands.js';
-import { PreflightError, StepFailedError, describe } from './errors.js';
+import { ConflictProblem, PreflightError, StepFailedError, describe } from './errors.js';
 import type { Emit } from './events.js';
 import { journalName } from './names.js';
 import { readJournalOrRefuse } from './runner.js';
@@ -16,6 +16,10 @@ export interface CleanupTarget {
   sourcePv: string;
   sourcePolicy: string;
   targetPv: string;
+  /** The journal's ConfigMap: deleted with its last claim (a batch keeps the claims not cleaned up yet). */
+  journal: string;
+  /** The other claims of a batch that are still in the journal. */
+  otherClaims: string[];
 }
 
 /** Checks that cleanup is safe; returns what it would delete. Read-only. */
@@ -69,6 +73,8 @@ export async function prepareCleanup(req: CleanupRequest, cluster: ClusterPort):
     sourcePv: j.original.sourcePv.name,
     sourcePolicy: j.original.sourcePv.reclaimPolicy,
     targetPv: j.original.targetPv.name,
+    journal: stored.name,
+    otherClaims: stored.document.claims.map((c) => c.name).filter((c) => c !== req.claim),
   };
 }
 
@@ -118,7 +124,8 @@ export async function runCleanup(
 
   const jStart = Date.now();
   emit({ type: 'step', step: 'delete-journal', title: 'Delete the journal', status: 'started' });
-  await cluster.deleteJournal(req.namespace, journalName(req.claim));
+  if (t.otherClaims.length === 0) await cluster.deleteJournal(req.namespace, t.journal);
+  else await forgetClaim(cluster, req.namespace, t.journal, req.claim);
   emit({
     type: 'step',
     step: 'delete-journal',
@@ -132,4 +139,27 @@ export async function runCleanup(
     migrationId: t.migrationId,
     message: `Cleaned up migration ${t.migrationId}: source PV ${t.sourcePv} released, claim ${req.claim} stays on ${t.targetPv}`,
   });
+}
+
+/** A batch's journal without this claim (cleaned up); the other claims keep their records. */
+async function forgetClaim(
+  cluster: ClusterPort,
+  namespace: string,
+  name: string,
+  claim: string,
+): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const stored = await cluster.readJournal(namespace, name);
+    if (!stored) return;
+    const claims = stored.document.claims.filter((c) => c.name !== claim);
+    if (claims.length === stored.document.claims.length) return;
+    try {
+      if (claims.length === 0) await cluster.deleteJournal(namespace, name);
+      else
+        await cluster.replaceJournal(namespace, name, { ...stored.document, claims }, stored.resourceVersion);
+      return;
+    } catch (err) {
+      if (!(err instanceof ConflictProblem) || attempt >= 4) throw err;
+    }
+  }
 }

@@ -1,6 +1,8 @@
 // The copy pod as the core asks the engine for it (src/core/copy-engine.ts): the same request from
 // create-target, from the steps that replace a stale pod, from the plan and from the admission
-// probe, so all of them describe the very pod that is created.
+// probe, so all of them describe the very pod that is created. A pod made by a run carries its
+// run id: the copy step of the same run follows it even if it already finished.
+import { LABEL_RUN_ID } from './defaults.js';
 import { ownedLabels } from './manifests.js';
 import type { Journal } from './journal.js';
 import type { StepContext } from './step.js';
@@ -11,12 +13,16 @@ export function copyPodFor(
   j: Pick<Journal, 'migrationId' | 'request'>,
   sourcePv: Pv | undefined,
   expectFingerprint?: string,
+  runId?: string,
 ): Pod {
   return ctx.engine.buildPod({
     expectFingerprint,
     name: ctx.names.copyPod,
     namespace: ctx.req.namespace,
-    labels: ownedLabels(ctx.req.claim, j.migrationId, 'copy-pod'),
+    labels: {
+      ...ownedLabels(ctx.req.claim, j.migrationId, 'copy-pod'),
+      ...(runId ? { [LABEL_RUN_ID]: runId } : {}),
+    },
     sourceClaim: ctx.req.claim,
     targetClaim: ctx.names.targetClaim,
     sourceNodeAffinity: sourcePv?.spec?.nodeAffinity?.required,
@@ -32,7 +38,7 @@ export function copyPodFor(
 export async function replaceStaleCopyPod(ctx: StepContext, j: Journal): Promise<boolean> {
   const current = await ctx.cluster.getPod(ctx.req.namespace, ctx.names.copyPod);
   if (!current || current.status?.phase !== 'Pending') return false;
-  const wanted = copyPodFor(ctx, j, ctx.observed.sourcePv);
+  const wanted = copyPodFor(ctx, j, ctx.observed.sourcePv, undefined, ctx.observed.runId);
   if (ctx.engine.podHash(current) === ctx.engine.podHash(wanted)) return false;
   ctx.emit({
     type: 'info',

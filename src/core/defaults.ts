@@ -33,6 +33,8 @@ export const LABEL_MIGRATED_TO = `${LABEL_PREFIX}/migrated-to`;
 export const LABEL_ROLE = `${LABEL_PREFIX}/role`;
 /** On a target PV a rollback kept because it may hold writes made after the move. */
 export const LABEL_KEPT_BY_ROLLBACK = `${LABEL_PREFIX}/kept-by-rollback`;
+/** On a copy pod: the run that created it (a pod this run made is followed, not checked again). */
+export const LABEL_RUN_ID = `${LABEL_PREFIX}/run-id`;
 /** Put on the target PV once the copy verified, so "copied" is observable on the cluster itself. */
 export const ANNOTATION_COPIED = `${LABEL_PREFIX}/copied`;
 export const ANNOTATION_MIGRATION = `${LABEL_PREFIX}/migration-id`;

@@ -170,6 +170,21 @@ describe('batches: several claims in one migration', function () {
     expect(fourth.spec?.storageClassName).to.equal('fast');
     expect(fourth.spec?.resources?.requests?.storage).to.equal('128Mi');
     expect((await journalOf(c, ns, 'data-db-1'))?.phase).to.equal('finished');
+
+    // Cleanup one claim at a time: the batch's journal keeps the others, and goes with the last.
+    const journals = async () =>
+      (
+        await c.core.listNamespacedConfigMap({
+          namespace: ns,
+          labelSelector: 'pvmove.kubectl.io/role=journal',
+        })
+      ).items;
+    for (const [i, claim] of claims.entries()) {
+      const cl = await runCli(['cleanup', claim, '-n', ns, '-o', 'json', '--yes']);
+      expect(cl.code, explain(cl)).to.equal(0);
+      expect(await journalOf(c, ns, claim)).to.equal(undefined);
+      expect(await journals()).to.have.length(i === claims.length - 1 ? 0 : 1);
+    }
   });
 
   it('moves claims picked by label across a Deployment and a StatefulSet, each owner stopped once', async () => {

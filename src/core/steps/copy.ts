@@ -3,6 +3,7 @@
 // that starts using the claim meanwhile stops the migration before any claim is deleted
 // (invariants 7 and 8).
 import { describe, StepProblem, TimeoutProblem } from '../errors.js';
+import { LABEL_RUN_ID } from '../defaults.js';
 import { copiedPatch } from '../manifests.js';
 import { copyStands, isCopied, targetPvName } from '../observed.js';
 import { podsUsingClaim } from '../owners.js';
@@ -148,7 +149,12 @@ export const copy: Step = {
     // The source as an earlier copy saw it: a new copy pod checks it before copying again.
     let expect = j.copy?.sourceFingerprint;
     let follow = old !== undefined;
-    if (old?.status?.phase === 'Succeeded') {
+    // This run made it (in a batch the copy step comes after every claim's pod started): its log
+    // is this run's copy, read as if the pod were still running.
+    const ours =
+      old?.metadata.labels?.[LABEL_RUN_ID] !== undefined &&
+      old.metadata.labels[LABEL_RUN_ID] === ctx.observed.runId;
+    if (old?.status?.phase === 'Succeeded' && !ours) {
       // It finished while no run was watching the claim: the application may have written since.
       // Its copy is only kept if the source is still exactly what it copied.
       expect ??= ctx.engine.readLog(
@@ -163,7 +169,8 @@ export const copy: Step = {
       follow = false;
     }
     // A pod still running is followed: its script compares the source before and after copying.
-    if (!follow) await ctx.cluster.createPod(copyPodFor(ctx, j, ctx.observed.sourcePv, expect));
+    if (!follow)
+      await ctx.cluster.createPod(copyPodFor(ctx, j, ctx.observed.sourcePv, expect, ctx.observed.runId));
     else await replaceStaleCopyPod(ctx, j);
 
     const started = Date.now();

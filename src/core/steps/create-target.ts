@@ -63,7 +63,7 @@ export const createTarget: Step = {
         }),
       );
     }
-    if (!o.copyPod) await ctx.cluster.createPod(copyPodFor(ctx, j, o.sourcePv));
+    if (!o.copyPod) await ctx.cluster.createPod(copyPodFor(ctx, j, o.sourcePv, undefined, o.runId));
   },
   // The pod goes first: while it runs, the claim is in use and would only be marked for deletion.
   undo: [undoDeleteCopyPod, undoDeleteTargetClaim],
