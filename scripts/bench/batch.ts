@@ -4,6 +4,7 @@
 // memory, API requests per claim, and the longest downtime (the StatefulSet's scale-down start to
 // its scale-up done, from the JSON events). A single-claim move of a 1-replica StatefulSet in the
 // same run is the baseline for the per-claim ratios. Then --parallel values on a smaller batch.
+import { rmSync } from 'node:fs';
 import type * as k8s from '@kubernetes/client-node';
 import {
   createNamespace,
@@ -151,8 +152,13 @@ async function moveStatefulSet(
     );
     return r;
   } finally {
+    // The moved claims' old PVs are kept (Retain): their directories on the node go with them.
+    const dirs = (await c.core.listPersistentVolume()).items
+      .filter((pv) => pv.spec?.claimRef?.namespace === ns && pv.spec.hostPath?.path)
+      .map((pv) => pv.spec!.hostPath!.path);
     await deleteNamespace(c, ns);
     await deleteVolumesOf(c, ns);
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }
 }
 
