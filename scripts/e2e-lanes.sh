@@ -37,6 +37,8 @@ weight() {
     noop) echo 110 ;;
     testbed | placement) echo 80 ;;
     local-volumes | block-engine) echo 90 ;; # ~60 s each alone on an idle test bed
+    krew) echo 480 ;; # releases a commit first (five binaries): 7-9 min alone on a busy machine
+    tty) echo 130 ;;
     *) echo 400 ;;
   esac
 }
