@@ -21,6 +21,7 @@ import { basePermissions, missingPermissionsProblem } from './access.js';
 import { PreflightError, UsageError } from './errors.js';
 import { cleanupCommand, rollbackCommand } from './commands.js';
 import { ITINERARY } from './itinerary.js';
+import { sharedReads } from './shared-reads.js';
 import { rewriteTemplate } from './steps/rewrite-template.js';
 import { batchJournalName, namesFor, newMigrationId } from './names.js';
 import { ownerLabel } from './owners.js';
@@ -284,7 +285,8 @@ export async function runBatch(b: BatchRequest, deps: RunnerDeps, prepared: Prep
   const runId = newMigrationId();
   const names = { journal: prepared.journalName, migrationId: prepared.migrationId };
   const journal = journalHandleFor(deps, ns, names, prepared.stored);
-  const batchDeps: RunnerDeps = { ...deps, claimInEvents: true };
+
+  const batchDeps: RunnerDeps = { ...deps, cluster: sharedReads(deps.cluster), claimInEvents: true };
   const walkers = prepared.claims.map((p) =>
     claimWalker(requestFor(b, p.names.claim), batchDeps, p, journal, runId),
   );
