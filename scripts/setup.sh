@@ -25,4 +25,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
     { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
 fi
-bash scripts/binary/tools.sh
+# rcodesign needs a recent Rust (cargo), krew Go: without them the rest of the tests still run, and
+# the release and the krew e2e test fail saying what is missing.
+bash scripts/binary/tools.sh || echo "setup: rcodesign or krew could not be built (see above); npm run release and the krew e2e test need them" >&2
