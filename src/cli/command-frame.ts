@@ -7,6 +7,7 @@ import { createRenderer } from './render/index.js';
 import type { Io, Renderer } from './render/types.js';
 import type { OutputMode } from './request.js';
 import { Reported } from './reported.js';
+import { testKillHook } from './test-hooks.js';
 
 /**
  * Checks the flags with `complete`, then connects. The kubeconfig is read only once the flags are
@@ -46,4 +47,20 @@ export async function endWithOutcome(renderer: Renderer, work: () => Promise<voi
     await renderer.end(err);
     throw new Reported(err);
   }
+}
+
+/**
+ * The renderer's emit, and the test-only kill hook (src/cli/test-hooks.ts) called on the first
+ * progress event and after each step: what a move and a batch both run with.
+ */
+export function emitWithKillHook(
+  renderer: Renderer,
+  env: NodeJS.ProcessEnv,
+): { emit: Renderer['emit']; kill: ((point: string) => void) | undefined } {
+  const kill = testKillHook(env);
+  const emit: Renderer['emit'] = (e) => {
+    renderer.emit(e);
+    if (e.type === 'progress') kill?.('copy-progress');
+  };
+  return { emit, kill };
 }

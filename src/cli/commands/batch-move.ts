@@ -7,11 +7,10 @@ import { prepareBatch, runBatch } from '../../core/batch.js';
 import { tarEngine } from '../../engines/tar/index.js';
 import { blockEngine } from '../../engines/block/index.js';
 import { confirmOrStop, isInteractive } from '../confirm.js';
-import { connectAfterFlags, endWithOutcome, rendererFor } from '../command-frame.js';
+import { connectAfterFlags, endWithOutcome, rendererFor, emitWithKillHook } from '../command-frame.js';
 import type { Io } from '../render/types.js';
 import { completeBatchRequest, type MoveArgv } from '../request.js';
 import { resolveSelection, type Selection } from '../selection.js';
-import { testKillHook } from '../test-hooks.js';
 import { whileLockedAll } from '../lock.js';
 
 export async function runBatchMove(
@@ -28,11 +27,7 @@ export async function runBatchMove(
     completeBatchRequest(a, selection, contextNamespace),
   );
   const renderer = await rendererFor(io, cli.output, connection.target);
-  const kill = testKillHook(io.env);
-  const emit: typeof renderer.emit = (e) => {
-    renderer.emit(e);
-    if (e.type === 'progress') kill?.('copy-progress');
-  };
+  const { emit, kill } = emitWithKillHook(renderer, io.env);
   const cluster = connection.cluster;
   const requests = connection.requests;
   await endWithOutcome(renderer, async () => {

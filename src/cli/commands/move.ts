@@ -6,11 +6,10 @@ import { prepareMigration, runMigration } from '../../core/runner.js';
 import { tarEngine } from '../../engines/tar/index.js';
 import { blockEngine } from '../../engines/block/index.js';
 import { confirmOrStop, isInteractive } from '../confirm.js';
-import { connectAfterFlags, endWithOutcome, rendererFor } from '../command-frame.js';
+import { connectAfterFlags, endWithOutcome, rendererFor, emitWithKillHook } from '../command-frame.js';
 import { withKubeFlags } from '../flags.js';
 import type { Io } from '../render/types.js';
 import { completeMoveRequest, type MoveArgv } from '../request.js';
-import { testKillHook } from '../test-hooks.js';
 import { withForceUnlock, whileLocked } from '../lock.js';
 import { withTimeoutFlags } from '../timeout-flags.js';
 import { parseSelection, singleClaim } from '../selection.js';
@@ -29,11 +28,7 @@ export async function runMove(argv: MoveArgv, io: Io, command: 'move' | 'resume'
   }
   const { request: req, cli, connection } = await connectAfterFlags(argv, io, completeMoveRequest);
   const renderer = await rendererFor(io, cli.output, connection.target);
-  const kill = testKillHook(io.env);
-  const emit: typeof renderer.emit = (e) => {
-    renderer.emit(e);
-    if (e.type === 'progress') kill?.('copy-progress');
-  };
+  const { emit, kill } = emitWithKillHook(renderer, io.env);
   const cluster = connection.cluster;
   const requests = connection.requests;
   const reportRequests = (): void => {
