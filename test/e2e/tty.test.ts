@@ -39,7 +39,7 @@ describe('the listr2 tree in a real terminal (tmux), against the plain and json 
     c = connect();
     work = mkdtempSync(path.join(tmpdir(), 'pvmove-tty-'));
     ns = await createNamespace(c, 'e2e-tty');
-    // big: enough data that the copy lasts a few seconds (the screen is read mid-copy);
+    // big: 900 MB, so that the copy lasts a few seconds (the screen is read mid-copy);
     // small-plain, small-json: the same move with the other outputs.
     for (const [claim, script] of [
       [
@@ -86,12 +86,17 @@ describe('the listr2 tree in a real terminal (tmux), against the plain and json 
     );
     tmux('new-session', '-d', '-s', 'pv', '-x', String(COLUMNS), '-y', String(ROWS), script);
     let midCopy: string | undefined;
+    let midDistance = Infinity;
     let last = '';
     const deadline = Date.now() + 600_000;
     while (Date.now() < deadline) {
       last = screen();
-      // The latest screen of the copy under way (the most bytes shown, short of 100%).
-      if (PROGRESS.test(last) && !/\(100%\)/.test(last)) midCopy = last;
+      // A screen of the copy under way: the one nearest half way (short of 100%).
+      const percent = Number(/\((\d+)%\)/.exec(last)?.[1] ?? NaN);
+      if (PROGRESS.test(last) && percent < 100 && Math.abs(percent - 50) <= midDistance) {
+        midCopy = last;
+        midDistance = Math.abs(percent - 50);
+      }
       if (/exit code \d+/.test(last)) break;
       await sleep(100);
     }
