@@ -91,6 +91,8 @@ export interface ClusterPort {
   getPv(name: string): Promise<Pv | undefined>;
   /** Every PersistentVolume (node-local classes: which PVs are free, where, of which size and mode). */
   listPvs(): Promise<Pv[]>;
+  /** A node's labels (its topology: hostname, zone, region), or undefined if it does not exist. */
+  getNodeLabels(name: string): Promise<Record<string, string> | undefined>;
   getPod(namespace: string, name: string): Promise<Pod | undefined>;
   getStorageClass(name: string): Promise<StorageClass | undefined>;
   listPods(namespace: string): Promise<Pod[]>;

@@ -72,3 +72,36 @@ export function localTargetProblem(t: LocalTargetInput): string | undefined {
     `Create such a PV, or choose another --to-class`
   );
 }
+
+/**
+ * A class that provisions only in some topologies (allowedTopologies) cannot make the target where
+ * a node-local source is: no node could attach both volumes for the copy. `labels` are the source
+ * node's; without them only hostname terms can be judged.
+ */
+export function topologyProblem(
+  storageClass: StorageClass,
+  node: string | undefined,
+  labels: Record<string, string> | undefined,
+): string | undefined {
+  const terms = storageClass.allowedTopologies ?? [];
+  if (!node || terms.length === 0) return undefined;
+  const known: Record<string, string> = { ...labels, [HOSTNAME]: node };
+  const judge = (key: string): boolean => key === HOSTNAME || labels !== undefined;
+  const matches = terms.some((t) =>
+    (t.matchLabelExpressions ?? []).every(
+      (e) => !judge(e.key) || (e.values ?? []).includes(known[e.key] ?? ''),
+    ),
+  );
+  if (matches) return undefined;
+  const allowed = terms
+    .map((t) =>
+      (t.matchLabelExpressions ?? [])
+        .map((e) => `${e.key} in (${(e.values ?? []).join(', ')})`)
+        .join(' and '),
+    )
+    .join('; or ');
+  return (
+    `StorageClass ${storageClass.metadata.name ?? '?'} provisions only where ${allowed}, and the source volume is only reachable on node ${node}` +
+    `: no node could mount both for the copy. Choose a class that can provision on node ${node}`
+  );
+}

@@ -10,7 +10,7 @@ import {
   LABEL_ROLE,
   MANAGED_BY,
 } from './defaults.js';
-import { hostnamesOf, localTargetProblem, volumeModeOf } from './local-volumes.js';
+import { hostnamesOf, localTargetProblem, topologyProblem, volumeModeOf } from './local-volumes.js';
 import type { ClaimTemplate } from './cluster.js';
 import { moveCommand } from './commands.js';
 import type { Hpa, MigrationRequest, OwnerId, Pod, Pv, Pvc, StorageClass } from './types.js';
@@ -28,6 +28,8 @@ export interface PreflightFacts {
   claimTemplates?: { statefulSet: string; templates: ClaimTemplate[] }[];
   /** Every PV, when the target class has no provisioner (node-local PVs made by hand). */
   pvs?: Pv[];
+  /** The labels of the node a node-local source is on, when the target class limits its topology. */
+  sourceNodeLabels?: Record<string, string>;
   /** Why the PVs could not be listed (then the free-PV check is skipped, with a warning). */
   pvsUnreadable?: string;
   /**
@@ -185,6 +187,12 @@ export function evaluatePreflight(req: MigrationRequest, f: PreflightFacts): Pre
     warnings.push(
       `StorageClass ${targetClass} has no provisioner and the PVs could not be listed (${f.pvsUnreadable}), so whether a free PV can take the target claim is not checked`,
     );
+  }
+
+  if (f.storageClass) {
+    const node = hostnamesOf(f.sourcePv?.spec?.nodeAffinity?.required)?.[0];
+    const topology = topologyProblem(f.storageClass, node, f.sourceNodeLabels);
+    if (topology) problems.push(topology);
   }
 
   const current = storageRequest(claim);

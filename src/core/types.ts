@@ -87,6 +87,8 @@ export interface StorageClass {
   provisioner?: string;
   volumeBindingMode?: string;
   allowVolumeExpansion?: boolean;
+  /** Where the class may provision: a node must match one term (every expression of it). */
+  allowedTopologies?: { matchLabelExpressions?: { key: string; values?: string[] }[] }[];
 }
 
 export interface Toleration {

@@ -376,6 +376,13 @@ export class KubeCluster implements ClusterPort {
     return plain<Pvc[]>(list.items);
   }
 
+  async getNodeLabels(name: string): Promise<Record<string, string> | undefined> {
+    const node = await this.get<{ metadata?: { labels?: Record<string, string> } }>(`get Node ${name}`, () =>
+      this.core.readNode({ name }),
+    );
+    return node ? (node.metadata?.labels ?? {}) : undefined;
+  }
+
   async listPvs(): Promise<Pv[]> {
     const list = await this.call('list PersistentVolumes', () => this.core.listPersistentVolume());
     return plain<Pv[]>(list.items);

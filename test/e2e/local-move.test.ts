@@ -232,7 +232,7 @@ describe('node-local volumes: raw devices and local filesystems', function () {
     expect(await manifestViaPod(c, ns, 'files')).to.equal(manifest);
   });
 
-  it('refuses, before anything changes, the moves no local PV can take', async () => {
+  it('refuses, before anything changes, the moves no local PV (or no node) can take', async () => {
     const ns = await createNamespace(c, 'e2e-local-refuse');
     namespaces.push(ns);
     await createClaim(c, ns, 'files', { storageClassName: 'standard', size: '64Mi' });
@@ -267,6 +267,30 @@ describe('node-local volumes: raw devices and local filesystems', function () {
       expect(message).to.contain('nothing was changed');
       if (args[0] === 'raw') expect(message).to.match(/on node \S+ \(where the source volume is\)/);
     }
+    // A class that provisions only on another node: no node could mount the pinned source and it.
+    const elsewhere = `pvmove-e2e-elsewhere-${ns.slice(-6)}`;
+    await c.storage.createStorageClass({
+      body: {
+        metadata: { name: elsewhere },
+        provisioner: 'kubernetes.io/host-path',
+        volumeBindingMode: 'WaitForFirstConsumer',
+        allowedTopologies: [
+          { matchLabelExpressions: [{ key: 'kubernetes.io/hostname', values: ['pvmove-e2e-no-such-node'] }] },
+        ],
+      },
+    });
+    try {
+      const r = await runCli(['raw', '--to-class', elsewhere, '-n', ns, '-o', 'json', '--yes']);
+      expect(r.code, explain(r)).to.equal(2);
+      const message = String(resultOf(r)?.message);
+      expect(message, explain(r)).to.contain(
+        `StorageClass ${elsewhere} provisions only where kubernetes.io/hostname in (pvmove-e2e-no-such-node)`,
+      );
+      expect(message).to.match(/the source volume is only reachable on node \S+: no node could mount both/);
+    } finally {
+      await c.storage.deleteStorageClass({ name: elsewhere });
+    }
+
     // Nothing changed: no journal, both claims on their PVs, policies as they were.
     for (const claim of ['files', 'raw'] as const) {
       expect(await journalOf(c, ns, claim)).to.equal(undefined);

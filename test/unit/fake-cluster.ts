@@ -330,6 +330,11 @@ export class FakeCluster implements ClusterPort {
       .map(clone);
   }
 
+  nodeLabels: Record<string, Record<string, string>> = {};
+  async getNodeLabels(name: string): Promise<Record<string, string> | undefined> {
+    return this.nodeLabels[name];
+  }
+
   async listPvs(): Promise<Pv[]> {
     return [...this.pvs.values()].map(clone);
   }

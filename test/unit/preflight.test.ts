@@ -83,6 +83,56 @@ describe('preflight', () => {
     );
   });
 
+  describe('a target class that provisions only in some topologies', () => {
+    const pinned = pv('pv-source', {
+      nodeAffinity: {
+        required: {
+          nodeSelectorTerms: [
+            { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['n1'] }] },
+          ],
+        },
+      },
+    });
+    const zoned = (values: string[], key = 'topology.kubernetes.io/zone') => ({
+      metadata: { name: 'zonal' },
+      provisioner: 'csi.example.com',
+      allowedTopologies: [{ matchLabelExpressions: [{ key, values }] }],
+    });
+
+    it('refuses when the node a node-local source is on is not among them, naming the node and the class', () => {
+      const r = evaluatePreflight(
+        request({ toClass: 'zonal' }),
+        facts({
+          storageClass: zoned(['b']),
+          sourcePv: pinned,
+          sourceNodeLabels: { 'topology.kubernetes.io/zone': 'a' },
+        }),
+      );
+      expect(r.problems.join()).to.contain(
+        'StorageClass zonal provisions only where topology.kubernetes.io/zone in (b), and the source volume is only reachable on node n1',
+      );
+      const byName = evaluatePreflight(
+        request({ toClass: 'zonal' }),
+        facts({ storageClass: zoned(['n2'], 'kubernetes.io/hostname'), sourcePv: pinned }),
+      );
+      expect(byName.problems.join()).to.contain('kubernetes.io/hostname in (n2)');
+    });
+
+    it('accepts when the node matches, when the source can be reached anywhere, or when the labels are unknown', () => {
+      const ok = (f: Partial<PreflightFacts>) =>
+        evaluatePreflight(request({ toClass: 'zonal' }), facts(f)).problems;
+      expect(
+        ok({
+          storageClass: zoned(['a']),
+          sourcePv: pinned,
+          sourceNodeLabels: { 'topology.kubernetes.io/zone': 'a' },
+        }),
+      ).to.deep.equal([]);
+      expect(ok({ storageClass: zoned(['b']), sourcePv: pv('pv-source') })).to.deep.equal([]);
+      expect(ok({ storageClass: zoned(['b']), sourcePv: pinned })).to.deep.equal([]);
+    });
+  });
+
   describe('a node-local target class (no provisioner)', () => {
     const localClass = { metadata: { name: 'local-fs' }, provisioner: 'kubernetes.io/no-provisioner' };
     const onNode = (node: string) => ({

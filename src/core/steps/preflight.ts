@@ -4,7 +4,7 @@ import { probeProblem } from '../probe.js';
 import { isPodActive, podMountsClaim, podsUsingClaim, resolveOwners } from '../owners.js';
 import { LABEL_MANAGED_BY, MANAGED_BY } from '../defaults.js';
 import { evaluatePreflight, targetClassOf, type PreflightFacts } from '../preflight.js';
-import { NO_PROVISIONER } from '../local-volumes.js';
+import { hostnamesOf, NO_PROVISIONER } from '../local-volumes.js';
 import type { ClusterPort } from '../cluster.js';
 import type { MigrationRequest, Pv } from '../types.js';
 import type { Step } from '../step.js';
@@ -34,6 +34,12 @@ export async function gatherPreflightFacts(
       return undefined;
     });
   }
+  // A class limited to some topologies: the labels of the node a node-local source is on.
+  const node = hostnamesOf(sourcePv?.spec?.nodeAffinity?.required)?.[0];
+  const sourceNodeLabels =
+    node && (storageClass?.allowedTopologies ?? []).length > 0
+      ? await cluster.getNodeLabels(node).catch(() => undefined)
+      : undefined;
   const using = podsUsingClaim(pods, req.claim);
   const resolution = resolveOwners(using, replicaSets, jobs);
   const statefulSets = [...resolution.owners, ...templateOwners].filter((o) => o.kind === 'StatefulSet');
@@ -59,6 +65,7 @@ export async function gatherPreflightFacts(
     claimTemplates,
     ...(pvs ? { pvs } : {}),
     ...(pvsUnreadable ? { pvsUnreadable } : {}),
+    ...(sourceNodeLabels ? { sourceNodeLabels } : {}),
   };
 }
 
