@@ -2,7 +2,9 @@
 # The release's and the krew test's tools, built once from their sources and cached outside the
 # repo, keyed by version (a warm run only checks that the binary is there):
 #   rcodesign               ad hoc code signature of the darwin binaries (Rust crate apple-codesign,
-#                           from crates.io): ~/.cache/kubectl-pvmove/rcodesign-<version>/bin/
+#                           from crates.io, without its default features: notarization pulls in the
+#                           AWS SDK, and only ad hoc signing is done here):
+#                           ~/.cache/kubectl-pvmove/rcodesign-<version>-sign/bin/
 #   krew, validate-krew-manifest
 #                           krew itself and its manifest linter (Go module sigs.k8s.io/krew, from
 #                           the Go module proxy): ~/.cache/kubectl-pvmove/krew-<version>/
@@ -17,7 +19,7 @@ cache=${PVMOVE_TOOLS_CACHE:-$HOME/.cache/kubectl-pvmove}
 
 tool_path() {
   case $1 in
-    rcodesign) echo "$cache/rcodesign-$RCODESIGN_VERSION/bin/rcodesign" ;;
+    rcodesign) echo "$cache/rcodesign-$RCODESIGN_VERSION-sign/bin/rcodesign" ;;
     krew | validate-krew-manifest) echo "$cache/krew-$KREW_VERSION/$1" ;;
     *) echo "tools: unknown tool $1 (rcodesign, krew, validate-krew-manifest)" >&2 && return 2 ;;
   esac
@@ -36,11 +38,11 @@ ensure() {
       command -v cargo >/dev/null || { echo "tools: cargo (Rust) is needed to build rcodesign" >&2 && return 1; }
       echo "tools: building rcodesign $RCODESIGN_VERSION (apple-codesign, crates.io; several minutes, once)" >&2
       # Into a temporary root, moved in place when complete: an interrupted build leaves nothing.
-      rm -rf "$cache/rcodesign-$RCODESIGN_VERSION.tmp"
-      cargo install --quiet --locked apple-codesign --version "$RCODESIGN_VERSION" \
-        --root "$cache/rcodesign-$RCODESIGN_VERSION.tmp" >&2
-      rm -rf "$cache/rcodesign-$RCODESIGN_VERSION"
-      mv "$cache/rcodesign-$RCODESIGN_VERSION.tmp" "$cache/rcodesign-$RCODESIGN_VERSION"
+      rm -rf "$cache/rcodesign-$RCODESIGN_VERSION-sign.tmp"
+      cargo install --quiet --locked --no-default-features apple-codesign --version "$RCODESIGN_VERSION" \
+        --root "$cache/rcodesign-$RCODESIGN_VERSION-sign.tmp" >&2
+      rm -rf "$cache/rcodesign-$RCODESIGN_VERSION-sign"
+      mv "$cache/rcodesign-$RCODESIGN_VERSION-sign.tmp" "$cache/rcodesign-$RCODESIGN_VERSION-sign"
       ;;
     krew | validate-krew-manifest)
       command -v go >/dev/null || { echo "tools: Go is needed to build krew" >&2 && return 1; }
