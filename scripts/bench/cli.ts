@@ -3,10 +3,10 @@
 // high-water mark of resident memory) of a node process running the CLI is kept.
 //
 // By default the CLI runs as the release bundles it: the release's esbuild options (the bundle the
-// single binary carries) into .bench/cli-bundle.cjs, run by this node; from source (tsx, which
+// single binary carries) into .bench/cli-bundle.cjs, run by the Node the binary carries; from source (tsx, which
 // compiles every module at start and holds ~90 MB more) with --from-source.
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { cliCommand } from '../../test/helpers/cli.js';
 
@@ -22,8 +22,17 @@ export async function useBundle(): Promise<string> {
     esbuildOptions: (o: object) => import('esbuild').BuildOptions;
   };
   await build(esbuildOptions({ root, outfile: BUNDLE, version: 'bench', commit: 'bench' }));
-  command = [process.execPath, BUNDLE];
+  command = [releaseNode(), BUNDLE];
   return path.relative(root, BUNDLE);
+}
+
+/**
+ * The Node the single binary carries (the npm `node` package pinned in package.json), so memory and
+ * start-up are those of the release; this script's own Node if that package is not installed.
+ */
+function releaseNode(): string {
+  const pinned = path.join(root, 'node_modules/node/bin/node');
+  return existsSync(pinned) ? pinned : process.execPath;
 }
 
 export interface MeasuredRun {

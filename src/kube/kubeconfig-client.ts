@@ -5,6 +5,7 @@
 import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
 import { getGlobalDispatcher, type Dispatcher } from 'undici';
 import type { Impersonation, ResolvedKubeconfig } from './kubeconfig-resolve.js';
+import { shareDispatchers } from './shared-dispatcher.js';
 
 /** The headers kubectl sends to impersonate: one line per group and per extra value. */
 export function impersonationHeaders(i: Impersonation): Array<[string, string]> {
@@ -83,6 +84,7 @@ export function clientConfigFor(r: ResolvedKubeconfig): KubeConfig {
   const context: Context = { name: 'context', cluster: 'cluster', user: 'user', namespace: r.namespace };
   const kc = new KubeConfig();
   kc.loadFromOptions({ clusters: [cluster], users: [user], contexts: [context], currentContext: 'context' });
+  shareDispatchers(kc);
 
   const lines = r.impersonate ? impersonationHeaders(r.impersonate) : [];
   const timeoutMs = r.requestTimeoutMs;
