@@ -4,7 +4,10 @@
 //
 // By default the CLI runs as the release bundles it: the release's esbuild options (the bundle the
 // single binary carries) into .bench/cli-bundle.cjs, run by the Node the binary carries; from source (tsx, which
-// compiles every module at start and holds ~90 MB more) with --from-source.
+// compiles every module at start and holds ~90 MB more) with --from-source. The downtime scenario
+// needs the crash matrix's kill hook (PVMOVE_TEST_KILL_AFTER), which the release build replaces:
+// useBundle({ testHooks: true }) builds the same bundle without that replacement, into
+// .bench/test-hooks/cli-bundle.cjs.
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,18 +15,32 @@ import { cliCommand } from '../../test/helpers/cli.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const BUNDLE = path.join(root, '.bench/cli-bundle.cjs');
+// Same file name, so the memory sampler (hwmOf) recognises the process.
+const BUNDLE_WITH_TEST_HOOKS = path.join(root, '.bench/test-hooks/cli-bundle.cjs');
 let command: string[] = cliCommand();
 
-/** Runs the CLI from the release bundle (built now from the working tree) instead of from source. */
-export async function useBundle(): Promise<string> {
+/**
+ * Runs the CLI from the release bundle (built now from the working tree) instead of from source.
+ * testHooks: keep src/cli/test-hooks.ts (the release build replaces it with a no-op), for
+ * PVMOVE_TEST_KILL_AFTER; everything else is the release's build.
+ */
+export async function useBundle(o: { testHooks?: boolean } = {}): Promise<string> {
   const { build } = (await import('esbuild')) as typeof import('esbuild');
   // @ts-expect-error: plain JavaScript module of the release build, no types
   const { esbuildOptions } = (await import('../binary/esbuild.config.mjs')) as {
     esbuildOptions: (o: object) => import('esbuild').BuildOptions;
   };
-  await build(esbuildOptions({ root, outfile: BUNDLE, version: 'bench', commit: 'bench' }));
-  command = [releaseNode(), BUNDLE];
-  return path.relative(root, BUNDLE);
+  const outfile = o.testHooks ? BUNDLE_WITH_TEST_HOOKS : BUNDLE;
+  const options = esbuildOptions({ root, outfile, version: 'bench', commit: 'bench' });
+  if (o.testHooks) {
+    const plugins = options.plugins ?? [];
+    if (!plugins.some((p) => p.name === 'without-test-hooks'))
+      throw new Error('esbuild.config.mjs has no without-test-hooks plugin to leave out');
+    options.plugins = plugins.filter((p) => p.name !== 'without-test-hooks');
+  }
+  await build(options);
+  command = [releaseNode(), outfile];
+  return path.relative(root, outfile);
 }
 
 /**
@@ -83,13 +100,17 @@ function hwmOf(pid: number): number {
   }
 }
 
-export function runMeasured(args: string[], timeoutMs = 3_600_000): Promise<MeasuredRun> {
+export function runMeasured(
+  args: string[],
+  timeoutMs = 3_600_000,
+  env: Record<string, string> = {},
+): Promise<MeasuredRun> {
   const [cmd, ...pre] = command;
   const start = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(cmd!, [...pre, ...args, '-o', 'json', '--yes'], {
       cwd: root,
-      env: { ...process.env, NO_COLOR: '1', PVMOVE_DEBUG_REQUESTS: '1' },
+      env: { ...process.env, NO_COLOR: '1', PVMOVE_DEBUG_REQUESTS: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

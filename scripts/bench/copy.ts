@@ -13,11 +13,15 @@
 // Other scenarios (--scenario): `batch` (a StatefulSet of --claims replicas moved in one run, a
 // single move as baseline, then --parallel-values on --parallel-claims claims; batch.ts) and `block`
 // (the Block engine against dd on the node between the same two devices, --runs runs; block.ts).
+// and `downtime` (a ~2 GB claim of a running app moved cold and with --precopy, the app writing 1%
+// of the data before the stop, and the seed move with and without --precopy; downtime.ts).
 // Their JSON goes to .bench/<scenario>.json.
 //
 //   npm run bench -- --scenario batch [--claims 50] [--parallel-claims 10] [--parallel-values 2,4,8]
 //   npm run bench -- --scenario block [--runs 3]
-// Both run the CLI from the release's bundle (--from-source: through tsx, as the e2e tests do).
+//   npm run bench -- --scenario downtime [--runs 1] [--scale 1 | --quick]
+// They run the CLI from the release's bundle (--from-source: through tsx, as the e2e tests do);
+// downtime's bundle keeps the test hooks (PVMOVE_TEST_KILL_AFTER), which the release leaves out.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -52,7 +56,7 @@ const { values: flags } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     scale: { type: 'string' },
-    runs: { type: 'string', default: '3' },
+    runs: { type: 'string' },
     datasets: { type: 'string', default: DATASETS.join(',') },
     seed: { type: 'boolean', default: true },
     'no-seed': { type: 'boolean', default: false },
@@ -66,11 +70,11 @@ const { values: flags } = parseArgs({
   },
 });
 const scenario = flags.scenario!;
-if (!['copy', 'batch', 'block'].includes(scenario))
-  throw new Error(`unknown scenario ${scenario}: copy (default), batch or block`);
+if (!['copy', 'batch', 'block', 'downtime'].includes(scenario))
+  throw new Error(`unknown scenario ${scenario}: copy (default), batch, block or downtime`);
 const outFile = flags.out ?? path.join(root, `.bench/${scenario}.json`);
 const scale = flags.scale ? Number(flags.scale) : flags.quick ? 0.02 : 1;
-const runs = Math.max(1, Number(flags.runs));
+const runs = Math.max(1, Number(flags.runs ?? (scenario === 'downtime' ? 1 : 3)));
 const datasets = (flags.datasets ?? '').split(',').filter(Boolean) as DatasetName[];
 const withSeed = flags.seed && !flags['no-seed'];
 for (const d of datasets) if (!DATASETS.includes(d)) throw new Error(`unknown dataset ${d}`);
@@ -334,11 +338,15 @@ async function otherScenario(c: Cluster, log: (s: string) => void, startLoad: nu
     cpus: os.availableParallelism(),
     cli: flags['from-source']
       ? 'source (tsx)'
-      : 'release bundle (esbuild options of the binary), run by node',
+      : scenario === 'downtime'
+        ? 'release bundle (esbuild options of the binary) with the test hooks kept (PVMOVE_TEST_KILL_AFTER), run by node'
+        : 'release bundle (esbuild options of the binary), run by node',
   };
   let text: string;
   let figures: object;
-  const cli = flags['from-source'] ? 'source (tsx)' : await (await import('./cli.js')).useBundle();
+  const cli = flags['from-source']
+    ? 'source (tsx)'
+    : await (await import('./cli.js')).useBundle({ testHooks: scenario === 'downtime' });
   log(`CLI run from ${cli}`);
   if (scenario === 'batch') {
     const { benchBatch, batchTable } = await import('./batch.js');
@@ -354,6 +362,11 @@ async function otherScenario(c: Cluster, log: (s: string) => void, startLoad: nu
     );
     text = batchTable(r);
     figures = r;
+  } else if (scenario === 'downtime') {
+    const { benchDowntime, downtimeTable } = await import('./downtime.js');
+    const r = await benchDowntime(c, { runs, scale }, log);
+    text = downtimeTable(r);
+    figures = r;
   } else {
     const { benchBlock, blockTable } = await import('./block.js');
     const r = await benchBlock(c, runs, log);
@@ -363,7 +376,7 @@ async function otherScenario(c: Cluster, log: (s: string) => void, startLoad: nu
   const loadAvg = { start: startLoad, end: loadAverage() };
   writeFileSync(outFile, `${JSON.stringify({ ...head, loadAverage: loadAvg, ...figures }, null, 2)}\n`);
   process.stdout.write(
-    `\n${scenario} scenario (${os.availableParallelism()} cores):\n${text}\n\nload average ${loadAvg.start} -> ${loadAvg.end}; JSON: ${path.relative(root, outFile)}\n`,
+    `\n${scenario} scenario (${os.availableParallelism()} cores; CLI: ${head.cli}, ${cli}):\n${text}\n\nload average ${loadAvg.start} -> ${loadAvg.end}; JSON: ${path.relative(root, outFile)}\n`,
   );
 }
 

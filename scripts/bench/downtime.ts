@@ -1,0 +1,413 @@
+// The downtime scenario (`npm run bench -- --scenario downtime`, issue 13): how long the application
+// is down during a move, without and with the warm pre-copy (--precopy), in the same run.
+//
+// Dataset row: a Deployment `app` (1 replica, a sleeper on the test image) on a claim `data` of class
+// standard holding ~2 GB of mixed files: the `large` dataset at 0.6 (4 files of 307 MiB) and the
+// `mixed` one (200 files of 1-4 MiB, 20,000 small files, hardlinks, sparse files, symlinks), written
+// by datasets.ts into the claim's hostPath directory on the node. Before each move the application
+// (kubectl exec in its pod) writes 1% of the data bytes: whole medium files rewritten in place, new
+// files added (256 KiB and 4 KiB), small files deleted.
+// - cold: the app writes, then `kubectl-pvmove data --to-class fast`;
+// - precopy: `kubectl-pvmove data --to-class fast --precopy` with PVMOVE_TEST_KILL_AFTER=warm-copy
+//   (the CLI kills itself once the warm pass is journaled), the app writes, then
+//   `kubectl-pvmove resume data`: scale-down, final pass, swap, scale-up.
+// Downtime is the result event's downtimeMs (scale-down start to the owners ready again); without
+// it, the first scale-down `started` event to the last scale-up `done`. Warm pass: the warm-copy
+// step's durationMs; final pass: the copy step's. Page caches are dropped before every CLI run.
+// Seed row: the seed StatefulSet's claim moved with --to-class fast --size 2Gi, without and with
+// --precopy (no kill). Each row in a namespace of its own, deleted with its PVs and directories.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import {
+  createNamespace,
+  deleteNamespace,
+  deleteVolumesOf,
+  type Cluster,
+} from '../../test/helpers/cluster.js';
+import { hostPathOf } from '../../test/helpers/volumes.js';
+import {
+  createClaim,
+  createDeployment,
+  waitForClaimBound,
+  waitForReadyReplicas,
+} from '../../test/helpers/workloads.js';
+import { failure, median, runMeasured, type MeasuredRun } from './cli.js';
+import { generate } from './datasets.js';
+import { dropCaches, loadAverage, measure } from './node.js';
+import { createSeedDatabase } from './seed.js';
+
+const MB = 1e6;
+/** Targets of issue 13. */
+const PRECOPY_RATIO_MAX = 0.1;
+const SEED_DOWNTIME_MAX_S = 6; // half of the seed move's 12 s of orchestration
+
+export interface DowntimeOptions {
+  runs: number;
+  /** Dataset size factor (1: ~2 GB). */
+  scale: number;
+}
+
+export type RowName = 'cold' | 'precopy' | 'seed-cold' | 'seed-precopy';
+
+export interface MoveFigures {
+  row: RowName;
+  /** result.downtimeMs, else the scale-down/scale-up events (downtimeFrom says which). */
+  downtimeSeconds: number;
+  downtimeFrom: 'result.downtimeMs' | 'step events';
+  /** The warm-copy step's durationMs (precopy rows). */
+  warmPassSeconds?: number;
+  /** The copy step's durationMs: the whole copy (cold) or the final pass (precopy). */
+  copySeconds?: number;
+  /** result.durationMs of the run that finished the move (the resume for the precopy row). */
+  moveSeconds: number;
+  /** Wall clock of the CLI process(es): the killed run and the resume together for the precopy row. */
+  wallSeconds: number;
+  /** Bytes the application wrote (dataset rows). */
+  writtenBytes?: number;
+  steps: Record<string, number>;
+  load: { start: number; end: number };
+}
+
+export interface DowntimeReport {
+  dataset: { description: string; dataBytes: number; entries: number; files: number; writeBytes: number };
+  runs: MoveFigures[][];
+  medians: Record<RowName, { downtimeSeconds: number; warmPassSeconds?: number; copySeconds?: number }>;
+  ratio: number;
+  targets: {
+    precopyRatioMax: number;
+    precopyRatioMet: boolean;
+    seedDowntimeMaxSeconds: number;
+    seedColdMet: boolean;
+    seedPrecopyMet: boolean;
+  };
+}
+
+const at = (e: Record<string, unknown>): number => Date.parse(String(e.time));
+
+function stepSeconds(r: MeasuredRun): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const e of r.events)
+    if (e.type === 'step' && e.status === 'done' && typeof e.durationMs === 'number')
+      out[String(e.step)] = e.durationMs / 1000;
+  return out;
+}
+
+/** What the CLI said when it did not finish: its error event's message, else its output. */
+function cliError(label: string, r: MeasuredRun): Error {
+  const err = r.events.find((e) => e.type === 'error' || (e.type === 'result' && e.status !== 'done'));
+  const said = err ? `${String(err.message)} (exit ${r.code})` : '';
+  return new Error(`${label}: kubectl pvmove failed${said ? `: ${said}` : ''}\n${failure(r)}`);
+}
+
+function finished(label: string, r: MeasuredRun): Record<string, unknown> {
+  const result = r.events.find((e) => e.type === 'result');
+  if (r.code !== 0 || result?.status !== 'done') throw cliError(label, r);
+  return result;
+}
+
+function downtimeOf(
+  r: MeasuredRun,
+  result: Record<string, unknown>,
+): Pick<MoveFigures, 'downtimeSeconds' | 'downtimeFrom'> {
+  if (typeof result.downtimeMs === 'number')
+    return { downtimeSeconds: result.downtimeMs / 1000, downtimeFrom: 'result.downtimeMs' };
+  const steps = r.events.filter((e) => e.type === 'step');
+  const down = steps.filter((e) => e.step === 'scale-down' && e.status === 'started').map(at);
+  const up = steps.filter((e) => e.step === 'scale-up' && e.status === 'done').map(at);
+  return {
+    downtimeSeconds: down.length && up.length ? (Math.max(...up) - Math.min(...down)) / 1000 : NaN,
+    downtimeFrom: 'step events',
+  };
+}
+
+/** The hostPath directories of the namespace's PVs (retained sources included), to remove after. */
+async function dirsOf(c: Cluster, ns: string): Promise<string[]> {
+  return (await c.core.listPersistentVolume()).items
+    .filter((pv) => pv.spec?.claimRef?.namespace === ns && pv.spec.hostPath?.path)
+    .map((pv) => pv.spec!.hostPath!.path);
+}
+
+async function inNamespace<T>(c: Cluster, prefix: string, work: (ns: string) => Promise<T>): Promise<T> {
+  const ns = await createNamespace(c, prefix);
+  try {
+    return await work(ns);
+  } finally {
+    const dirs = await dirsOf(c, ns);
+    await deleteNamespace(c, ns);
+    await deleteVolumesOf(c, ns);
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+/** The dataset in the claim's directory (the app already runs on it: class standard binds on first use). */
+function fillDataset(dir: string, scale: number): { description: string; files: number } {
+  mkdirSync(path.join(dir, 'large'));
+  mkdirSync(path.join(dir, 'mixed'));
+  const large = generate('large', path.join(dir, 'large'), 0.6 * scale);
+  const mixed = generate('mixed', path.join(dir, 'mixed'), scale);
+  return {
+    description: `large/: ${large.description}; mixed/: ${mixed.description}`,
+    files: large.files + mixed.files,
+  };
+}
+
+/**
+ * What the application writes, run in its pod: half of `bytes` rewritten in place over medium files
+ * (every 7th of mixed/media, from their start; the last one partly), ~40% as new 256 KiB files, the rest as new 4 KiB files; and as many
+ * small files of the tree deleted as 4 KiB files were added. Prints the bytes written.
+ */
+const WRITE_SCRIPT = `
+set -euo pipefail
+cd /data/mixed
+rewrite=$((BYTES / 2)); add=$((BYTES * 2 / 5)); small=$((BYTES - rewrite - add))
+written=0; i=0
+while [ "$written" -lt "$rewrite" ] && [ -f media/m$i.bin ]; do
+  s=$(stat -c %s media/m$i.bin); left=$((rewrite - written)); [ "$s" -le "$left" ] || s=$left
+  head -c "$s" /dev/urandom | dd of=media/m$i.bin conv=notrunc status=none
+  written=$((written + s)); i=$((i + 7))
+done
+mkdir -p added-$TAG
+for j in $(seq 1 $((add / 262144))); do head -c 262144 /dev/urandom > added-$TAG/a$j.bin; written=$((written + 262144)); done
+n=$((small / 4096))
+for j in $(seq 1 $n); do head -c 4096 /dev/urandom > added-$TAG/s$j.dat; written=$((written + 4096)); done
+find tree -type f -name 'f3.dat' | sort | head -n "$n" | xargs -r rm -f
+sync
+echo "$written"
+`;
+
+function appWrites(ns: string, bytes: number, tag: string): number {
+  const out = execFileSync(
+    'kubectl',
+    ['exec', '-n', ns, 'deploy/app', '--', 'env', `BYTES=${bytes}`, `TAG=${tag}`, 'bash', '-c', WRITE_SCRIPT],
+    { encoding: 'utf8', timeout: 600_000 },
+  );
+  return Number(out.trim().split('\n').pop());
+}
+
+interface Prepared {
+  description: string;
+  dataBytes: number;
+  entries: number;
+  files: number;
+}
+
+/** A namespace with `app` on claim `data` (standard) holding the dataset; the app ready. */
+async function prepareApp(
+  c: Cluster,
+  ns: string,
+  scale: number,
+  log: (s: string) => void,
+): Promise<Prepared> {
+  await createClaim(c, ns, 'data', { storageClassName: 'standard', size: '10Gi' });
+  await createDeployment(c, ns, 'app', 'data');
+  await waitForReadyReplicas(c, ns, 'app', 1);
+  const pv = (await waitForClaimBound(c, ns, 'data')).spec!.volumeName!;
+  const dir = await hostPathOf(c, pv);
+  const started = Date.now();
+  const filled = fillDataset(dir, scale);
+  const m = measure(dir);
+  log(
+    `${ns}: dataset written in ${((Date.now() - started) / 1000).toFixed(0)}s: ${(m.dataBytes / MB).toFixed(0)} MB, ${m.entries} entries (load ${loadAverage()})`,
+  );
+  return { description: filled.description, dataBytes: m.dataBytes, entries: m.entries, files: filled.files };
+}
+
+const MOVE = (claim: string, ns: string, extra: string[] = []) => [
+  claim,
+  '--to-class',
+  'fast',
+  '-n',
+  ns,
+  ...extra,
+];
+
+async function coldRow(
+  c: Cluster,
+  o: DowntimeOptions,
+  log: (s: string) => void,
+): Promise<{ fig: MoveFigures; data: Prepared }> {
+  return inNamespace(c, 'bench-downtime-cold', async (ns) => {
+    const data = await prepareApp(c, ns, o.scale, log);
+    const writtenBytes = appWrites(ns, Math.round(data.dataBytes / 100), 'cold');
+    dropCaches();
+    const load = loadAverage();
+    const r = await runMeasured(MOVE('data', ns));
+    const result = finished('cold move', r);
+    const steps = stepSeconds(r);
+    const fig: MoveFigures = {
+      row: 'cold',
+      ...downtimeOf(r, result),
+      ...(steps.copy !== undefined ? { copySeconds: steps.copy } : {}),
+      moveSeconds: Number(result.durationMs) / 1000,
+      wallSeconds: r.wallSeconds,
+      writtenBytes,
+      steps,
+      load: { start: load, end: loadAverage() },
+    };
+    log(
+      `cold: app wrote ${(writtenBytes / MB).toFixed(1)} MB; downtime ${fig.downtimeSeconds.toFixed(1)}s (${fig.downtimeFrom}), copy step ${fig.copySeconds?.toFixed(1)}s, move ${fig.moveSeconds.toFixed(1)}s (load ${fig.load.start} -> ${fig.load.end})`,
+    );
+    return { fig, data };
+  });
+}
+
+async function precopyRow(c: Cluster, o: DowntimeOptions, log: (s: string) => void): Promise<MoveFigures> {
+  return inNamespace(c, 'bench-downtime-precopy', async (ns) => {
+    const data = await prepareApp(c, ns, o.scale, log);
+    dropCaches();
+    const load = loadAverage();
+    const warm = await runMeasured(MOVE('data', ns, ['--precopy']), 3_600_000, {
+      PVMOVE_TEST_KILL_AFTER: 'warm-copy',
+    });
+    const warmDone = warm.events.find(
+      (e) => e.type === 'step' && e.step === 'warm-copy' && e.status === 'done',
+    );
+    if (warm.events.some((e) => e.type === 'result' && e.status === 'done'))
+      throw new Error(
+        `precopy move: the CLI finished instead of killing itself after warm-copy: PVMOVE_TEST_KILL_AFTER is not honoured (a bundle without the test hooks?)\n${failure(warm)}`,
+      );
+    if (warm.code !== null || !warmDone) throw cliError('precopy move (until warm-copy)', warm);
+    const warmPassSeconds = typeof warmDone.durationMs === 'number' ? warmDone.durationMs / 1000 : NaN;
+    log(
+      `precopy: warm pass ${warmPassSeconds.toFixed(1)}s, CLI killed after warm-copy (load ${loadAverage()})`,
+    );
+    const writtenBytes = appWrites(ns, Math.round(data.dataBytes / 100), 'precopy');
+    dropCaches();
+    const r = await runMeasured(['resume', 'data', '-n', ns]);
+    const result = finished('resume after the warm pass', r);
+    const steps = { ...stepSeconds(warm), ...stepSeconds(r) };
+    const final = stepSeconds(r).copy;
+    const fig: MoveFigures = {
+      row: 'precopy',
+      ...downtimeOf(r, result),
+      warmPassSeconds,
+      ...(final !== undefined ? { copySeconds: final } : {}),
+      moveSeconds: Number(result.durationMs) / 1000,
+      wallSeconds: warm.wallSeconds + r.wallSeconds,
+      writtenBytes,
+      steps,
+      load: { start: load, end: loadAverage() },
+    };
+    log(
+      `precopy: app wrote ${(writtenBytes / MB).toFixed(1)} MB; downtime ${fig.downtimeSeconds.toFixed(1)}s (${fig.downtimeFrom}), final pass ${fig.copySeconds?.toFixed(1)}s, resume ${fig.moveSeconds.toFixed(1)}s (load ${fig.load.start} -> ${fig.load.end})`,
+    );
+    return fig;
+  });
+}
+
+async function seedRow(c: Cluster, precopy: boolean, log: (s: string) => void): Promise<MoveFigures> {
+  const row: RowName = precopy ? 'seed-precopy' : 'seed-cold';
+  return inNamespace(c, `bench-downtime-${row}`, async (ns) => {
+    await createSeedDatabase(c, ns);
+    await waitForClaimBound(c, ns, 'postgres-db-0');
+    await waitForReadyReplicas(c, ns, 'db', 1, 'statefulset');
+    dropCaches();
+    const load = loadAverage();
+    const r = await runMeasured(
+      MOVE('postgres-db-0', ns, ['--size', '2Gi', ...(precopy ? ['--precopy'] : [])]),
+    );
+    const result = finished(`seed move${precopy ? ' --precopy' : ''}`, r);
+    const steps = stepSeconds(r);
+    const fig: MoveFigures = {
+      row,
+      ...downtimeOf(r, result),
+      ...(steps['warm-copy'] !== undefined ? { warmPassSeconds: steps['warm-copy'] } : {}),
+      ...(steps.copy !== undefined ? { copySeconds: steps.copy } : {}),
+      moveSeconds: Number(result.durationMs) / 1000,
+      wallSeconds: r.wallSeconds,
+      steps,
+      load: { start: load, end: loadAverage() },
+    };
+    log(
+      `${row}: downtime ${fig.downtimeSeconds.toFixed(1)}s (${fig.downtimeFrom}), move ${fig.moveSeconds.toFixed(1)}s (load ${fig.load.start} -> ${fig.load.end})`,
+    );
+    return fig;
+  });
+}
+
+const ROWS: RowName[] = ['cold', 'precopy', 'seed-cold', 'seed-precopy'];
+
+export async function benchDowntime(
+  c: Cluster,
+  o: DowntimeOptions,
+  log: (s: string) => void,
+): Promise<DowntimeReport> {
+  const runs: MoveFigures[][] = [];
+  let dataset: DowntimeReport['dataset'] | undefined;
+  for (let i = 1; i <= o.runs; i++) {
+    log(`downtime run ${i} of ${o.runs}`);
+    // Cold first: everything up to the first --precopy runs on a CLI without the flag too.
+    const cold = await coldRow(c, o, log);
+    dataset ??= { ...cold.data, writeBytes: cold.fig.writtenBytes ?? 0 };
+    const precopy = await precopyRow(c, o, log);
+    runs.push([cold.fig, precopy, await seedRow(c, false, log), await seedRow(c, true, log)]);
+  }
+  const of = (row: RowName) => runs.map((r) => r.find((f) => f.row === row)!);
+  const med = (row: RowName, f: (x: MoveFigures) => number | undefined): number | undefined => {
+    const xs = of(row)
+      .map(f)
+      .filter((x): x is number => x !== undefined);
+    return xs.length ? median(xs) : undefined;
+  };
+  const medians = Object.fromEntries(
+    ROWS.map((row) => [
+      row,
+      {
+        downtimeSeconds: med(row, (x) => x.downtimeSeconds)!,
+        ...(med(row, (x) => x.warmPassSeconds) !== undefined
+          ? { warmPassSeconds: med(row, (x) => x.warmPassSeconds) }
+          : {}),
+        ...(med(row, (x) => x.copySeconds) !== undefined
+          ? { copySeconds: med(row, (x) => x.copySeconds) }
+          : {}),
+      },
+    ]),
+  ) as DowntimeReport['medians'];
+  const ratio = medians.precopy.downtimeSeconds / medians.cold.downtimeSeconds;
+  return {
+    dataset: dataset!,
+    runs,
+    medians,
+    ratio,
+    targets: {
+      precopyRatioMax: PRECOPY_RATIO_MAX,
+      precopyRatioMet: ratio <= PRECOPY_RATIO_MAX,
+      seedDowntimeMaxSeconds: SEED_DOWNTIME_MAX_S,
+      seedColdMet: medians['seed-cold'].downtimeSeconds <= SEED_DOWNTIME_MAX_S,
+      seedPrecopyMet: medians['seed-precopy'].downtimeSeconds <= SEED_DOWNTIME_MAX_S,
+    },
+  };
+}
+
+const LABELS: Record<RowName, string> = {
+  cold: 'dataset, cold move',
+  precopy: 'dataset, --precopy (killed after warm-copy, app writes, resume)',
+  'seed-cold': 'seed, cold move',
+  'seed-precopy': 'seed, --precopy',
+};
+
+export function downtimeTable(r: DowntimeReport): string {
+  const s = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(1));
+  const line = (row: RowName) => {
+    const xs = r.runs.map((run) => run.find((f) => f.row === row)!);
+    const m = r.medians[row];
+    const runs = xs.length > 1 ? ` (${xs.map((x) => s(x.downtimeSeconds)).join(', ')})` : '';
+    const written = xs[0]?.writtenBytes !== undefined ? (xs[0].writtenBytes / MB).toFixed(1) : '-';
+    return `| ${LABELS[row]} | **${s(m.downtimeSeconds)}**${runs} | ${s(m.warmPassSeconds)} | ${s(m.copySeconds)} | ${s(median(xs.map((x) => x.moveSeconds)))} | ${s(median(xs.map((x) => x.wallSeconds)))} | ${written} |`;
+  };
+  const t = r.targets;
+  const met = (b: boolean) => (b ? 'met' : 'NOT met');
+  const from = [...new Set(r.runs.flat().map((x) => x.downtimeFrom))].join(', ');
+  return [
+    `dataset: ${(r.dataset.dataBytes / MB).toFixed(0)} MB, ${r.dataset.entries} entries (${r.dataset.description}); the app writes ${(r.dataset.writeBytes / MB).toFixed(1)} MB (1%) before the stop`,
+    '',
+    '| move | downtime s | warm pass s | copy step s (final pass) | move s (result) | CLI wall s | app wrote MB |',
+    '|:--|--:|--:|--:|--:|--:|--:|',
+    ...ROWS.map(line),
+    '',
+    `downtime from ${from}; medians of ${r.runs.length} run(s)`,
+    `precopy / cold downtime: ${r.ratio.toFixed(3)} (target <= ${t.precopyRatioMax}: ${met(t.precopyRatioMet)})`,
+    `seed downtime: cold ${s(r.medians['seed-cold'].downtimeSeconds)} s (target <= ${t.seedDowntimeMaxSeconds} s: ${met(t.seedColdMet)}), --precopy ${s(r.medians['seed-precopy'].downtimeSeconds)} s (${met(t.seedPrecopyMet)})`,
+  ].join('\n');
+}
