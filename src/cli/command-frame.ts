@@ -60,7 +60,7 @@ export function emitWithKillHook(
   const kill = testKillHook(env);
   const emit: Renderer['emit'] = (e) => {
     renderer.emit(e);
-    if (e.type === 'progress') kill?.('copy-progress');
+    if (e.type === 'progress') kill?.(e.step === 'warm-copy' ? 'warm-copy-progress' : 'copy-progress');
   };
   return { emit, kill };
 }

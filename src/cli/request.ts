@@ -5,7 +5,14 @@ import { DEFAULT_COPY, DEFAULT_TIMEOUTS } from '../core/defaults.js';
 import { UsageError } from '../core/errors.js';
 import { parseQuantityMilli } from '../core/quantity.js';
 import type { RollbackRequest } from '../core/rollback.js';
-import type { CleanupRequest, MigrationRequest, Timeouts, Toleration, VerifyMode } from '../core/types.js';
+import type {
+  CleanupRequest,
+  MigrationRequest,
+  PrecopyOptions,
+  Timeouts,
+  Toleration,
+  VerifyMode,
+} from '../core/types.js';
 import { BATCH_PARALLEL_DEFAULT, type BatchRequest } from '../core/batch.js';
 import { connectionArgs, type KubeArgv } from './flags.js';
 import { selectionWords, type Selected, type Selection, type SelectionArgv } from './selection.js';
@@ -34,6 +41,8 @@ export interface MoveArgv extends KubeArgv, TimeoutArgv, SelectionArgv {
   deletePods?: boolean;
   ignoreHpa?: boolean;
   freshVolume?: boolean;
+  precopy?: boolean;
+  precopyPasses?: string;
   forceUnlock?: boolean;
 }
 
@@ -130,6 +139,8 @@ function moveArgs(a: MoveArgv): string[] {
   if (a.deletePods) out.push('--delete-pods');
   if (a.ignoreHpa) out.push('--ignore-hpa');
   if (a.freshVolume) out.push('--fresh-volume');
+  if (a.precopyPasses !== undefined) flag('precopy-passes', a.precopyPasses);
+  else if (a.precopy) out.push('--precopy');
   return [...out, ...timeoutArgs(a)];
 }
 
@@ -221,6 +232,7 @@ export function completeBatchRequest(
 
 interface MoveFlags {
   verify: VerifyMode;
+  precopy?: PrecopyOptions;
   image: string;
   pull: string;
   output: OutputMode;
@@ -255,7 +267,31 @@ function completeMoveFlags(a: MoveArgv): MoveFlags {
   const timeouts: Timeouts = parseTimeouts(a, ALL_WAITS);
   const tolerations = (a.copyToleration ?? []).map(parseToleration);
   const nodeSelector = parseNodeSelector(a.copyNodeSelector ?? []);
-  return { verify, image, pull, output, timeouts, tolerations, nodeSelector };
+  const precopy = precopyOptions(a);
+  return {
+    verify,
+    image,
+    pull,
+    output,
+    timeouts,
+    tolerations,
+    nodeSelector,
+    ...(precopy ? { precopy } : {}),
+  };
+}
+
+/** More warm passes than this gain nothing on any volume that changes at all (each is a full walk). */
+const MAX_PRECOPY_PASSES = 10;
+
+function precopyOptions(a: MoveArgv): PrecopyOptions | undefined {
+  if (a.precopyPasses === undefined) return a.precopy ? { passes: 1 } : undefined;
+  const passes = /^\d+$/.test(a.precopyPasses) ? Number(a.precopyPasses) : NaN;
+  if (!(passes >= 1 && passes <= MAX_PRECOPY_PASSES))
+    throw new UsageError(
+      `--precopy-passes ${JSON.stringify(a.precopyPasses)}: use a whole number from 1 to ${MAX_PRECOPY_PASSES}`,
+    );
+  if (a.precopy === false) throw new UsageError('--precopy-passes asks for warm passes: drop --no-precopy');
+  return { passes };
 }
 
 function migrationRequest(
@@ -274,6 +310,7 @@ function migrationRequest(
     ignoreHpa: a.ignoreHpa ?? false,
     ...(a.freshVolume ? { freshVolume: true } : {}),
     verify: f.verify,
+    ...(f.precopy ? { precopy: f.precopy } : {}),
     copy: {
       image: f.image,
       imagePullPolicy: f.pull,

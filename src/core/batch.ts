@@ -4,6 +4,7 @@
 // started once, after every claim is on its new volume. The copies run side by side (--parallel).
 // A failure of one claim stops the batch after the step every claim was at: a re-run continues all
 // of them, a rollback returns all of them.
+import { downtimeMs, downtimeText } from './downtime.js';
 import type { Plan, PlanContext } from './plan.js';
 import {
   claimWalker,
@@ -303,15 +304,18 @@ export async function runBatch(b: BatchRequest, deps: RunnerDeps, prepared: Prep
   });
   const j = walkers[0] ? journal.view(walkers[0].claim) : undefined;
   const list = prepared.claims.map((p) => p.names.claim);
+  // The owners are shared: every claim's records carry the same stop and start.
+  const downtime = downtimeMs(j);
   deps.emit({
     type: 'result',
     status: 'done',
     migrationId: prepared.migrationId,
     message:
-      `Moved ${list.length} claim${list.length === 1 ? '' : 's'} in ${ns} (${list.join(', ')}) to class ${j?.request.toClass ?? '?'}, size ${j?.request.size ?? '?'}` +
+      `Moved ${list.length} claim${list.length === 1 ? '' : 's'} in ${ns} (${list.join(', ')}) to class ${j?.request.toClass ?? '?'}, size ${j?.request.size ?? '?'} (${downtimeText(downtime)})` +
       `${prepared.templates.length > 0 ? `; StatefulSet ${[...new Set(prepared.templates.map((t) => t.statefulSet))].join(', ')} now asks for it in its claim templates` : ''}; ` +
       `the old PVs are kept (Retain, Released). When the application is fine, run \`kubectl pvmove cleanup <claim> -n ${ns}\` for each claim`,
     next: `kubectl pvmove cleanup ${list[0] ?? '<claim>'} -n ${ns}`,
     durationMs: Date.now() - runStart,
+    ...(downtime !== undefined ? { downtimeMs: downtime } : {}),
   });
 }

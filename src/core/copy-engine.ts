@@ -18,7 +18,16 @@ export interface CopyPodRequest {
   verify: VerifyMode;
   /** The source fingerprint an earlier run's copy recorded: the pod checks it before copying again. */
   expectFingerprint?: string;
+  /**
+   * 'warm': a pass while the application still runs (the source may change while it is read; the
+   * final pass, made while it is stopped, copies what changed since). Default: the final copy.
+   */
+  pass?: CopyPass;
+  /** The node the pod must run on: a ReadWriteOnce source in use can only be mounted there. */
+  node?: string;
 }
+
+export type CopyPass = 'warm' | 'final';
 
 /** What the copy pod said so far, folded from its log. Values only grow as more log is read. */
 export interface CopyReport {
@@ -31,6 +40,8 @@ export interface CopyReport {
   copyDone: boolean;
   /** The verdict line: the copy is complete and verified (or verification was skipped on request). */
   verifyOk?: string;
+  /** A warm pass's last line: the pass is over (nothing is verified while the source still changes). */
+  warmDone?: string;
   error?: string;
   /** The last lines the copying tools printed on their own (errors such as "Permission denied"). */
   tarMessages: string[];

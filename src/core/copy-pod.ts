@@ -2,7 +2,7 @@
 // create-target, from the steps that replace a stale pod, from the plan and from the admission
 // probe, so all of them describe the very pod that is created. A pod made by a run carries its
 // run id: the copy step of the same run follows it even if it already finished.
-import { LABEL_RUN_ID } from './defaults.js';
+import { LABEL_PASS, LABEL_RUN_ID } from './defaults.js';
 import { ownedLabels } from './manifests.js';
 import type { Journal } from './journal.js';
 import type { StepContext } from './step.js';
@@ -14,6 +14,7 @@ export function copyPodFor(
   sourcePv: Pv | undefined,
   expectFingerprint?: string,
   runId?: string,
+  warm?: { node?: string },
 ): Pod {
   return ctx.engine.buildPod({
     expectFingerprint,
@@ -22,13 +23,20 @@ export function copyPodFor(
     labels: {
       ...ownedLabels(ctx.req.claim, j.migrationId, 'copy-pod'),
       ...(runId ? { [LABEL_RUN_ID]: runId } : {}),
+      ...(warm ? { [LABEL_PASS]: 'warm' } : {}),
     },
+    ...(warm ? { pass: 'warm' as const, ...(warm.node ? { node: warm.node } : {}) } : {}),
     sourceClaim: ctx.req.claim,
     targetClaim: ctx.names.targetClaim,
     sourceNodeAffinity: sourcePv?.spec?.nodeAffinity?.required,
     copy: ctx.req.copy,
     verify: j.request.verify,
   });
+}
+
+/** A pod that makes a warm pass (warm-copy step), not the final copy the copy step relies on. */
+export function isWarmPod(pod: Pod | undefined): boolean {
+  return pod?.metadata.labels?.[LABEL_PASS] === 'warm';
 }
 
 /**

@@ -35,6 +35,8 @@ export const LABEL_ROLE = `${LABEL_PREFIX}/role`;
 export const LABEL_KEPT_BY_ROLLBACK = `${LABEL_PREFIX}/kept-by-rollback`;
 /** On a copy pod: the run that created it (a pod this run made is followed, not checked again). */
 export const LABEL_RUN_ID = `${LABEL_PREFIX}/run-id`;
+/** On a copy pod that makes a warm pass (the application still running); absent on the final copy. */
+export const LABEL_PASS = `${LABEL_PREFIX}/pass`;
 /** Put on the target PV once the copy verified, so "copied" is observable on the cluster itself. */
 export const ANNOTATION_COPIED = `${LABEL_PREFIX}/copied`;
 export const ANNOTATION_MIGRATION = `${LABEL_PREFIX}/migration-id`;

@@ -50,6 +50,8 @@ export interface ResultEvent {
   message: string;
   next?: string;
   durationMs?: number;
+  /** A move: from the start of the scale-down to the owners ready again (absent: nothing stopped). */
+  downtimeMs?: number;
 }
 
 export interface ErrorEvent extends AboutClaim {

@@ -15,12 +15,14 @@ import { rewriteTemplate } from './steps/rewrite-template.js';
 import { retainTargetPv } from './steps/retain-target-pv.js';
 import { scaleDown } from './steps/scale-down.js';
 import { scaleUp } from './steps/scale-up.js';
+import { warmCopy } from './steps/warm-copy.js';
 import type { Step, UndoStep } from './step.js';
 
 export const ITINERARY: readonly Step[] = [
   preflight, //               1. checks, nothing changes
   recordJournal, //           2. write down what undo needs
   retainSourcePv, //          3. source PV -> Retain
+  warmCopy, //                --precopy: target claim + copy passes while the application runs
   scaleDown, //               4. owners to 0, wait until the claim is free
   createTarget, //            5. temporary claim + copy pod
   retainTargetPv, //          6. target PV bound -> Retain

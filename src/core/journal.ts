@@ -1,7 +1,7 @@
 // The journal: what undo needs, written to a ConfigMap before the change that makes it necessary
 // (invariant 2). Versioned: schema 1 (one claim) is still read and upgraded in memory; a journal
 // of a newer schema is refused.
-import type { OwnerId, OwnerRecord, Pvc, StatefulSetManifest, VerifyMode } from './types.js';
+import type { OwnerId, OwnerRecord, PrecopyOptions, Pvc, StatefulSetManifest, VerifyMode } from './types.js';
 import type { StepStatus } from './events.js';
 
 export const JOURNAL_SCHEMA_VERSION = 2;
@@ -20,6 +20,16 @@ export interface MoveRequestRecord {
   toClass: string;
   size: string;
   verify: VerifyMode;
+  precopy?: PrecopyOptions;
+}
+
+/** The warm passes made while the application ran (warm-copy step); the final pass starts from them. */
+export interface WarmRecord {
+  passes: number;
+  finishedAt: string;
+  /** Duration of the warm passes together, in milliseconds. */
+  ms: number;
+  runId?: string;
 }
 
 /**
@@ -99,6 +109,7 @@ export interface ClaimRecord {
   /** Which of the migration's owners run pods that mount this claim. */
   owners: OwnerId[];
   names: { targetClaim: string; copyPod: string };
+  warm?: WarmRecord;
   copy?: CopyRecord;
   /** The claim re-created under the original name (recreate-claim): only that claim is ours. */
   recreatedClaim?: { uid: string };
@@ -129,6 +140,7 @@ export interface Journal {
     deletedPods: string[];
   };
   names: ClaimRecord['names'];
+  warm?: WarmRecord;
   copy?: CopyRecord;
   recreatedClaim?: { uid: string };
   steps: Record<string, StepRecord>;
@@ -206,6 +218,7 @@ export function claimJournal(doc: MigrationJournal, claim: string): Journal | un
     request: doc.request,
     original: { ...c.original, owners, deletedPods: doc.deletedPods },
     names: c.names,
+    ...(c.warm !== undefined ? { warm: c.warm } : {}),
     ...(c.copy !== undefined ? { copy: c.copy } : {}),
     ...(c.recreatedClaim !== undefined ? { recreatedClaim: c.recreatedClaim } : {}),
     steps: c.steps,
@@ -231,6 +244,7 @@ export function putClaimJournal(doc: MigrationJournal, view: Journal): Migration
     original,
     owners: owners.map((o) => ({ kind: o.kind, name: o.name })),
     names: view.names,
+    ...(view.warm !== undefined ? { warm: view.warm } : {}),
     ...(view.copy !== undefined ? { copy: view.copy } : {}),
     ...(view.recreatedClaim !== undefined ? { recreatedClaim: view.recreatedClaim } : {}),
     steps: view.steps,

@@ -83,7 +83,12 @@ export function planMigration(p: PlanInput, steps: readonly Step[] = ITINERARY):
     targetPv: targetPv ?? TARGET_PV_PLACEHOLDER,
     pseudoJournal: {
       migrationId,
-      request: { toClass: p.targetClass, size: p.targetSize, verify: req.verify },
+      request: {
+        toClass: p.targetClass,
+        size: p.targetSize,
+        verify: req.verify,
+        ...(req.precopy ? { precopy: req.precopy } : {}),
+      },
     },
   };
   const changes: PlannedChange[] = steps.flatMap((s) => s.plan?.(ctx) ?? []);

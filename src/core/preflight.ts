@@ -166,6 +166,19 @@ export function evaluatePreflight(req: MigrationRequest, f: PreflightFacts): Pre
       }
     }
   }
+  if (req.precopy) {
+    // A warm pass mounts the source a second time while the application has it mounted.
+    if (claim.spec?.accessModes?.includes('ReadWriteOncePod')) {
+      problems.push(
+        `--precopy needs to mount ${req.claim} beside the running application, which its access mode ReadWriteOncePod forbids; run the move without --precopy (the copy is then made while the application is stopped)`,
+      );
+    }
+    if (mode === 'Block') {
+      problems.push(
+        `--precopy copies files and ${req.claim} is a Block volume (copied whole while stopped); run the move without --precopy`,
+      );
+    }
+  }
   if (phase === 'Bound' && !f.sourcePv) {
     problems.push(`PersistentVolume ${claim.spec?.volumeName ?? '?'} bound to ${req.claim} not found`);
   }

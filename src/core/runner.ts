@@ -1,6 +1,7 @@
 // The runner: for each step, observe -> skip if its postcondition holds -> journal "started" ->
 // run -> check the postcondition -> journal "done". Level-triggered, so re-running the same command
 // after any failure continues where it stopped. Emits events; never prints.
+import { downtimeMs, downtimeText } from './downtime.js';
 import type { ClusterPort, StoredJournal } from './cluster.js';
 import { resumeCommandFor } from './commands.js';
 import {
@@ -341,14 +342,16 @@ export async function runMigration(
   const final = await observe(cluster, ns, req.claim, names, journal.view(req.claim), runId);
   const j = journal.view(req.claim);
   const target = targetPvName(final) ?? '?';
+  const downtime = downtimeMs(j);
   emit({
     type: 'result',
     status: 'done',
     migrationId: names.migrationId,
     message:
-      `Moved claim ${req.claim} in ${ns} to PV ${target} (class ${j?.request.toClass ?? '?'}, size ${j?.request.size ?? '?'}); ` +
+      `Moved claim ${req.claim} in ${ns} to PV ${target} (class ${j?.request.toClass ?? '?'}, size ${j?.request.size ?? '?'}; ${downtimeText(downtime)}); ` +
       `the old PV ${j?.original.sourcePv.name ?? '?'} is kept (Retain, Released). When the application is fine, run \`${req.commands.cleanup}\``,
     next: req.commands.cleanup,
     durationMs: Date.now() - runStart,
+    ...(downtime !== undefined ? { downtimeMs: downtime } : {}),
   });
 }

@@ -1,5 +1,6 @@
 // `kubectl pvmove status [claim]` and `list`: what each journal says, the step a migration is at, and
 // the command to run next. Pure over journals, so the text and the JSON are unit-tested.
+import { downtimeMs } from './downtime.js';
 import { cleanupCommand, resumeCommandFor, rollbackCommand } from './commands.js';
 import { STEP_IDS, UNDO_ITINERARY } from './itinerary.js';
 import { claimJournal, type Journal, type MigrationJournal } from './journal.js';
@@ -15,6 +16,10 @@ export interface MigrationStatus {
   size?: string;
   sourcePv?: string;
   targetPv?: string;
+  /** Scale-down start to owners ready, once the owners are back (absent: nothing was stopped). */
+  downtimeMs?: number;
+  /** The warm passes made while the application ran (--precopy). */
+  warm?: { passes: number; ms: number };
   /** The step the migration (or its rollback) is at: the first one not done. */
   step?: string;
   stepStatus?: 'pending' | 'started' | 'failed' | 'done';
@@ -68,11 +73,16 @@ export function statusOf(j: Journal, kubeArgs: string[] = []): MigrationStatus {
     size: j.request.size,
     sourcePv: j.original.sourcePv.name,
     targetPv: j.original.targetPv?.name,
+    ...(downtimeMs(j) !== undefined ? { downtimeMs: downtimeMs(j) } : {}),
+    ...(j.warm ? { warm: { passes: j.warm.passes, ms: j.warm.ms } } : {}),
   };
   const rollback = rollbackCommand(c);
   switch (j.phase) {
     case 'in-progress': {
-      const step = STEP_IDS.find((s) => j.steps[s]?.status !== 'done') ?? 'finish';
+      // A warm pass is a step only of moves asked to make one.
+      const step =
+        STEP_IDS.find((s) => j.steps[s]?.status !== 'done' && (s !== 'warm-copy' || j.request.precopy)) ??
+        'finish';
       const rec = j.steps[step];
       return {
         ...base,
@@ -154,6 +164,12 @@ export function statusText(s: MigrationStatus): string {
   if (s.sourcePv) lines.push(`Source PV:  ${s.sourcePv}`);
   if (s.targetPv) lines.push(`Target PV:  ${s.targetPv}${s.keepTargetPv ? ' (kept: Retain)' : ''}`);
   if (s.step) lines.push(`Step:       ${s.step} (${s.stepStatus ?? '?'})`);
+  if (s.warm)
+    lines.push(
+      `Warm copy:  ${s.warm.passes} pass${s.warm.passes === 1 ? '' : 'es'} while running, ${(s.warm.ms / 1000).toFixed(1)} s`,
+    );
+  if (s.downtimeMs !== undefined)
+    lines.push(`Downtime:   ${(s.downtimeMs / 1000).toFixed(1)} s (scale-down to ready)`);
   if (s.message) lines.push(`Message:    ${s.message}`);
   if (s.next) lines.push(`Next:       ${s.next}`);
   if (s.alternative) lines.push(`Or undo:    ${s.alternative}`);

@@ -17,6 +17,7 @@ export type StepId =
   | 'preflight'
   | 'record-journal'
   | 'retain-source-pv'
+  | 'warm-copy'
   | 'scale-down'
   | 'create-target'
   | 'retain-target-pv'

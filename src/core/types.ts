@@ -184,6 +184,11 @@ export interface OwnerRecord extends OwnerId {
 
 export type VerifyMode = 'count' | 'checksum' | 'none';
 
+export interface PrecopyOptions {
+  /** Warm passes before the stop (each one copies what changed since the one before). */
+  passes: number;
+}
+
 export interface CopyOptions {
   image: string;
   imagePullPolicy: string;
@@ -212,6 +217,11 @@ export interface MigrationRequest {
   /** Copy to a new volume even when the class and size stay as they are (else: nothing to do). */
   freshVolume?: boolean;
   verify: VerifyMode;
+  /**
+   * Warm pre-copy: copy while the application still runs (this many passes), so that only what
+   * changed since is copied while it is stopped.
+   */
+  precopy?: PrecopyOptions;
   copy: CopyOptions;
   timeouts: Timeouts;
   /** Commands to print in messages (see commands.ts), with the user's --context/--kubeconfig. */

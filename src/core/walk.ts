@@ -69,8 +69,9 @@ export async function walk<C>(w: Walk<C>): Promise<void> {
     const started = Date.now();
     w.emit({ type: 'step', step: step.id, title: step.title, status: 'started' });
     const previous = w.recordOf(step.id);
+    const startedAt = w.now().toISOString();
     try {
-      await w.record(step.id, { status: 'started', startedAt: w.now().toISOString() });
+      await w.record(step.id, { status: 'started', startedAt });
       await step.run(w.contextFor(step, observed, previous));
       if (!step.checkOnly) {
         const after = await w.look();
@@ -84,7 +85,8 @@ export async function walk<C>(w: Walk<C>): Promise<void> {
     } catch (err) {
       await reportStepFailure(step, w.failure(err, step), started, w.emit, w.record, w.now);
     }
-    await w.record(step.id, { status: 'done', finishedAt: w.now().toISOString() });
+    // The start stays in the record: the downtime is measured from the scale-down's (downtime.ts).
+    await w.record(step.id, { status: 'done', startedAt, finishedAt: w.now().toISOString() });
     w.afterStep?.(step);
     w.emit({
       type: 'step',

@@ -43,6 +43,7 @@ describe('itinerary', () => {
       'preflight',
       'record-journal',
       'retain-source-pv',
+      'warm-copy',
       'scale-down',
       'create-target',
       'retain-target-pv',
@@ -59,9 +60,12 @@ describe('itinerary', () => {
 
   it('considers nothing past preflight done on an untouched claim', () => {
     const o = observed({ claim: pvc(), sourcePv: pv('pv-source'), podsUsingClaim: [pod('web-1', 'data')] });
-    // rewrite-template holds only for batches of a whole StatefulSet: for this claim it is not needed.
+    // warm-copy holds only for --precopy, rewrite-template only for batches of a whole StatefulSet.
     expect(ITINERARY.filter((s) => s.isDone(o) && !s.notNeeded?.(o)).map((s) => s.id)).to.deep.equal([]);
-    expect(ITINERARY.filter((s) => s.notNeeded?.(o)).map((s) => s.id)).to.deep.equal(['rewrite-template']);
+    expect(ITINERARY.filter((s) => s.notNeeded?.(o)).map((s) => s.id)).to.deep.equal([
+      'warm-copy',
+      'rewrite-template',
+    ]);
   });
 
   it('considers every step done after a finished migration', () => {

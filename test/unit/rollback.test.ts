@@ -56,7 +56,8 @@ function journalOf(c: FakeCluster): Journal {
 }
 
 describe('rollback against a fake cluster', () => {
-  for (const point of STEP_IDS.filter((s) => s !== 'preflight')) {
+  // warm-copy runs only for --precopy moves, whose stops are in the e2e crash matrix.
+  for (const point of STEP_IDS.filter((s) => s !== 'preflight' && s !== 'warm-copy')) {
     it(`returns to the original state after a stop at ${point}, and is safe to run twice`, async () => {
       const c = new FakeCluster();
       c.seed();

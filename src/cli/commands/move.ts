@@ -117,6 +117,15 @@ export function withMoveFlags(y: Argv): Argv {
       .option('fresh-volume', {
         type: 'boolean',
         describe: 'Copy to a new volume even if the class and size stay the same',
+      })
+      .option('precopy', {
+        type: 'boolean',
+        describe:
+          'Copy while the application still runs, then stop it and copy only what changed: the downtime no longer grows with the volume',
+      })
+      .option('precopy-passes', {
+        type: 'string',
+        describe: 'Warm passes before the stop, each copying what changed since the last (implies --precopy)',
       }),
     {
       bindMs: 'Max wait for a claim to bind',

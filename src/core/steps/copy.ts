@@ -8,13 +8,12 @@ import { copiedPatch } from '../manifests.js';
 import { copyStands, isCopied, targetPvName } from '../observed.js';
 import { podsUsingClaim } from '../owners.js';
 import type { CopyEngine, CopyReport, ProgressSample } from '../copy-engine.js';
-import { formatBytes } from '../quantity.js';
 import { needJournal, type Step, type StepContext } from '../step.js';
-import { copyPodFor, replaceStaleCopyPod } from '../copy-pod.js';
+import { copyPodFor, isWarmPod, replaceStaleCopyPod } from '../copy-pod.js';
 import { copyPodHint } from '../wait-hints.js';
 import { placementConflict } from '../placement.js';
-import type { Pod } from '../types.js';
 import type { InfoEvent } from '../events.js';
+import { failureText, progressMessage, sleep } from '../copy-follow.js';
 
 /** Polls start fast, so a short copy is not followed by seconds of idle waiting, and back off to 2s. */
 const POLL_FIRST_MS = 200;
@@ -46,46 +45,6 @@ export function nextPollInterval(
   const eta = engine.progress(state, samples)?.etaSeconds;
   if (eta === undefined) return next;
   return Math.max(POLL_FIRST_MS, Math.min(next, (eta * 1000) / 2));
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
-  });
-}
-
-function exitCodeOf(pod: Pod): number | undefined {
-  return pod.status?.containerStatuses?.find((c) => c.state?.terminated)?.state?.terminated?.exitCode;
-}
-
-function failureText(pod: Pod, s: CopyReport): string {
-  const code = exitCodeOf(pod);
-  const parts = [
-    `copy pod ${pod.metadata.name} failed${code !== undefined ? ` with exit code ${code}` : ''}`,
-  ];
-  if (s.error) parts.push(s.error);
-  if (s.tarMessages.length > 0) parts.push(s.tarMessages.slice(-3).join(' | '));
-  return parts.join(': ');
-}
-
-export function progressMessage(
-  engine: CopyEngine,
-  s: CopyReport,
-  samples: ProgressSample[],
-): string | undefined {
-  const f = engine.progress(s, samples);
-  if (!f) return undefined;
-  const rate = f.rateBytesPerSecond ? `, ${formatBytes(f.rateBytesPerSecond)}/s` : '';
-  const eta = f.etaSeconds !== undefined && f.percent < 100 ? `, ETA ${f.etaSeconds}s` : '';
-  return `${formatBytes(f.bytesDone)} of ${formatBytes(f.bytesTotal)} (${f.percent}%)${rate}${eta}`;
 }
 
 async function readLogs(ctx: StepContext, state: CopyReport): Promise<CopyReport> {
@@ -154,7 +113,11 @@ export const copy: Step = {
     const ours =
       old?.metadata.labels?.[LABEL_RUN_ID] !== undefined &&
       old.metadata.labels[LABEL_RUN_ID] === ctx.observed.runId;
-    if (old?.status?.phase === 'Succeeded' && !ours) {
+    if (isWarmPod(old)) {
+      // A warm pass is not a copy anyone may rely on: the final pass is made by a pod of its own.
+      await deleteOldCopyPod(ctx);
+      follow = false;
+    } else if (old?.status?.phase === 'Succeeded' && !ours) {
       // It finished while no run was watching the claim: the application may have written since.
       // Its copy is only kept if the source is still exactly what it copied.
       expect ??= ctx.engine.readLog(

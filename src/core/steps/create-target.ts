@@ -5,7 +5,7 @@
 import { StepProblem } from '../errors.js';
 import { buildTargetClaim } from '../manifests.js';
 import { isCopied, originalClaimExists } from '../observed.js';
-import { copyPodFor } from '../copy-pod.js';
+import { copyPodFor, deletePodAndWait, isWarmPod } from '../copy-pod.js';
 import { needJournal, type Step, type UndoStep } from '../step.js';
 
 const undoDeleteCopyPod: UndoStep = {
@@ -40,7 +40,8 @@ const undoDeleteTargetClaim: UndoStep = {
 export const createTarget: Step = {
   id: 'create-target',
   title: 'Create the target claim and the copy pod',
-  isDone: (o) => isCopied(o) || (o.targetClaim !== undefined && o.copyPod !== undefined),
+  isDone: (o) =>
+    isCopied(o) || (o.targetClaim !== undefined && o.copyPod !== undefined && !isWarmPod(o.copyPod)),
   whyNotDone: (o) => (o.targetClaim ? 'the copy pod does not exist' : 'the target claim does not exist'),
   async run(ctx) {
     const j = needJournal(ctx);
@@ -63,7 +64,10 @@ export const createTarget: Step = {
         }),
       );
     }
-    if (!o.copyPod) await ctx.cluster.createPod(copyPodFor(ctx, j, o.sourcePv, undefined, o.runId));
+    // A warm pass's pod is never the final copy (the warm-copy step deletes it when done).
+    if (isWarmPod(o.copyPod)) await deletePodAndWait(ctx, ctx.names.copyPod);
+    if (!o.copyPod || isWarmPod(o.copyPod))
+      await ctx.cluster.createPod(copyPodFor(ctx, j, o.sourcePv, undefined, o.runId));
   },
   // The pod goes first: while it runs, the claim is in use and would only be marked for deletion.
   undo: [undoDeleteCopyPod, undoDeleteTargetClaim],

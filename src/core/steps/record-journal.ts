@@ -57,7 +57,12 @@ export const recordJournal: Step = {
       createdAt: now,
       phase: 'in-progress',
       claim: { namespace: ctx.req.namespace, name: ctx.req.claim },
-      request: { toClass: pf.targetClass, size: pf.targetSize, verify: ctx.req.verify },
+      request: {
+        toClass: pf.targetClass,
+        size: pf.targetSize,
+        verify: ctx.req.verify,
+        ...(ctx.req.precopy ? { precopy: ctx.req.precopy } : {}),
+      },
       original: {
         pvc: cleanPvcForJournal(claim),
         pvcUid: claim.metadata.uid ?? '',

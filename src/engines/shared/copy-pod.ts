@@ -23,6 +23,8 @@ export function copyPodHash(s: CopyPodRequest, engine?: string): string {
       s.copy.nodeSelector,
       s.verify,
       s.sourceNodeAffinity ?? null,
+      // Added only when set, so the hashes of pods made before warm passes existed stay the same.
+      ...(s.pass === 'warm' ? ['warm', s.node ?? null] : []),
     ]),
     12,
   );
@@ -30,6 +32,9 @@ export function copyPodHash(s: CopyPodRequest, engine?: string): string {
 
 /** The environment variable that hands the pod the fingerprint an earlier copy recorded. */
 export const EXPECT_FINGERPRINT_ENV = 'PVMOVE_EXPECT_FINGERPRINT';
+
+/** The environment variable that makes the pod's pass a warm one (see CopyPodRequest.pass). */
+export const PASS_ENV = 'PVMOVE_PASS';
 
 /**
  * The copy pod's spec: one root container running the engine's bash script, the source claim
@@ -54,8 +59,15 @@ export function copyPodSpec(
         image: s.copy.image,
         imagePullPolicy: s.copy.imagePullPolicy,
         command: ['bash', '-c', script],
-        ...(s.expectFingerprint
-          ? { env: [{ name: EXPECT_FINGERPRINT_ENV, value: s.expectFingerprint }] }
+        ...(s.expectFingerprint || s.pass === 'warm'
+          ? {
+              env: [
+                ...(s.expectFingerprint
+                  ? [{ name: EXPECT_FINGERPRINT_ENV, value: s.expectFingerprint }]
+                  : []),
+                ...(s.pass === 'warm' ? [{ name: PASS_ENV, value: 'warm' }] : []),
+              ],
+            }
           : {}),
         securityContext: { runAsUser: 0, runAsGroup: 0, allowPrivilegeEscalation: false },
         ...access,

@@ -50,6 +50,8 @@ export function readLog(report: CopyReport, log: string, d: LogDialect): CopyRep
       s.copyDone = true;
     } else if (body.startsWith('verify ok') || body.startsWith('verify skipped')) {
       s.verifyOk = body;
+    } else if (body.startsWith('warm done')) {
+      s.warmDone = body;
     } else if (body.startsWith('error ')) {
       s.error = body.slice('error '.length);
     }

@@ -3,7 +3,7 @@
 // xattrs and ACLs. Every failure exits non-zero with a `PVMOVE error ...` line (crane#213: a copy
 // that cannot read a file must fail loudly). Lines starting with `PVMOVE ` are the protocol the
 // CLI reads from the pod's log (see log.ts).
-import { EXPECT_FINGERPRINT_ENV } from '../shared/copy-pod.js';
+import { EXPECT_FINGERPRINT_ENV, PASS_ENV } from '../shared/copy-pod.js';
 import type { VerifyMode } from '../../core/types.js';
 
 /** Exit codes of the copy pod, reported back in failure messages. */
@@ -23,6 +23,15 @@ export const COPY_EXIT = {
  * and the copy made again.
  */
 export { EXPECT_FINGERPRINT_ENV };
+
+/**
+ * Where a warm pass leaves GNU tar's snapshot (--listed-incremental) on the target: the next pass
+ * copies only what changed since it (changed by mtime or ctime, so also a rewrite of the same size
+ * with its mtime set back), and its extraction deletes what the source no longer has and follows
+ * renames. The final pass takes it off the target before copying, so the target ends up holding
+ * exactly the source; if that pass fails, the next run finds no snapshot and copies everything.
+ */
+export const PRECOPY_DIR = '.kubectl-pvmove-precopy';
 
 /** Progress lines to aim for over the whole copy: enough for a smooth bar, few enough for the log. */
 const TARGET_CHECKPOINTS = 400;
@@ -108,6 +117,10 @@ export function copyScript(verify: VerifyMode): string {
 export LC_ALL=C
 say() { printf 'PVMOVE %s\\n' "$*"; }
 die() { local code=$1; shift; say "error $*"; exit "$code"; }
+# warm: the application may still write while this pass reads (see PRECOPY_DIR); final: the copy
+# that is verified and relied on, made while nothing uses the source.
+pass="\${${PASS_ENV}:-final}"
+snapdir=/dst/${PRECOPY_DIR}
 
 tar --version 2>/dev/null | head -n1 | grep -q 'GNU tar' || die ${COPY_EXIT.missingTools} "missing-tools the image needs GNU tar, find, du, df and sha256sum"
 
@@ -177,11 +190,14 @@ readahead() {
 # The same walk lists the regular files for the readahead (a path with a newline in it is left to tar).
 nl=$'\\n'
 walk_started=$(date +%s%N)
-fp=$(fingerprint) || die ${COPY_EXIT.unreadable} "unreadable cannot list every entry of the source volume"
-say "fingerprint=$fp"
+fp=""
+if [ "$pass" = final ]; then
+  fp=$(fingerprint) || die ${COPY_EXIT.unreadable} "unreadable cannot list every entry of the source volume"
+  say "fingerprint=$fp"
+fi
 # An earlier run copied already: if the source is unchanged since and the target still matches, the
 # copy stands; otherwise it is made again from scratch (never trusted because it was made once).
-if [ -n "\${${EXPECT_FINGERPRINT_ENV}:-}" ]; then
+if [ "$pass" = final ] && [ -n "\${${EXPECT_FINGERPRINT_ENV}:-}" ]; then
   if [ "$fp" != "$${EXPECT_FINGERPRINT_ENV}" ]; then
     say "earlier-copy source-changed"
   elif why=$(verify_copy); then
@@ -192,13 +208,23 @@ if [ -n "\${${EXPECT_FINGERPRINT_ENV}:-}" ]; then
     say "earlier-copy target-differs $why"
   fi
 fi
+# After a warm pass, only what changed since is copied (level 1); the snapshot leaves the target
+# before anything else, so a final pass that fails half way is followed by a whole copy.
+level=0
+rm -f /tmp/snar
+if [ -s "$snapdir/snar" ] && cp "$snapdir/snar" /tmp/snar; then level=1; fi
+if [ "$pass" = final ] && [ -e "$snapdir" ]; then
+  rm -rf -- "$snapdir" && sync -f /dst || die ${COPY_EXIT.tarFailed} "tar-failed cannot remove the warm pass's snapshot from the target volume"
+fi
+say "pass $pass level=$level"
 # What an earlier, interrupted or outdated copy left on the target goes first: tar adds and
 # overwrites but never removes, and the target must hold exactly what the source holds.
-if [ -n "$(find /dst -xdev -mindepth 1 -maxdepth 1 ! -name lost+found -print -quit)" ]; then
+if [ "$level" = 0 ] && [ -n "$(find /dst -xdev -mindepth 1 -maxdepth 1 ! -name lost+found -print -quit)" ]; then
   say "clearing-target entries of an earlier copy"
   find /dst -xdev -mindepth 1 -maxdepth 1 ! -name lost+found -exec rm -rf -- {} + || die ${COPY_EXIT.tarFailed} "tar-failed cannot clear the target volume"
 fi
-find /src -xdev -mindepth 1 -printf '%y %s %b %n %i\\n' \\( -type f ! -path "*$nl*" -fprintf /tmp/readahead.list '%s %b %n %i %P\\n' \\) > /tmp/src.stat || die ${COPY_EXIT.unreadable} "unreadable cannot list every directory of the source volume"
+find /src -xdev -mindepth 1 -printf '%y %s %b %n %i\\n' \\( -type f ! -path "*$nl*" -fprintf /tmp/readahead.list '%s %b %n %i %P\\n' \\) > /tmp/src.stat \\
+  || [ "$pass" = warm ] || die ${COPY_EXIT.unreadable} "unreadable cannot list every directory of the source volume"
 read -r files total used blocks < <(awk '${MEASURE_AWK}' /tmp/src.stat)
 dst_used=$(du -sxB1 /dst | cut -f1)
 avail=$(df -B1 --output=avail /dst | tail -n1 | tr -d ' ')
@@ -218,22 +244,35 @@ walk_ms=$(( (started - walk_started) / 1000000 ))
 # the progress: one line per 1/400 of the archive. The two tars are joined by a fifo instead of "|"
 # so the readahead can follow the reading tar by its pid. Two or more parallel tar pipes and
 # --sort=inode were measured and gained nothing on the test bed (docs/performance.md).
+# Incremental: a warm pass writes the snapshot (device numbers differ between pods, so they are not
+# compared); extracting a level 1 archive deletes what the source no longer has. A warm pass reads a
+# tree that may change under it: a file changed or gone meanwhile is not an error there (the final
+# pass copies it), anything else is.
+create_incremental=(); extract_incremental=(); warm_reading=()
+if [ "$pass" = warm ] || [ "$level" = 1 ]; then create_incremental=(--listed-incremental=/tmp/snar --no-check-device); fi
+if [ "$level" = 1 ]; then extract_incremental=(--listed-incremental=/dev/null); fi
+if [ "$pass" = warm ]; then warm_reading=(--ignore-failed-read --warning=no-file-changed --warning=no-file-removed --warning=no-file-shrank); fi
 mkfifo /tmp/archive
 tar --extract --file=- --directory=/dst --numeric-owner --same-owner --preserve-permissions --acls --xattrs --xattrs-include='*' \\
-    --blocking-factor=${BLOCKING_FACTOR} --read-full-records < /tmp/archive &
+    "\${extract_incremental[@]}" --blocking-factor=${BLOCKING_FACTOR} --read-full-records < /tmp/archive &
 extract_pid=$!
 tar --create --file=- --directory=/src --numeric-owner --acls --xattrs --xattrs-include='*' --sparse --one-file-system \\
-    --blocking-factor=${BLOCKING_FACTOR} \\
+    "\${create_incremental[@]}" "\${warm_reading[@]}" --blocking-factor=${BLOCKING_FACTOR} \\
     --checkpoint="$every" --checkpoint-action="echo=PVMOVE progress checkpoint=%u" . > /tmp/archive &
 create_pid=$!
-readahead "$create_pid" &
-readahead_pid=$!
+# A level 1 pass reads only what changed: warming every file ahead of it would read the whole volume.
+readahead_pid=""
+if [ "$level" = 0 ]; then readahead "$create_pid" & readahead_pid=$!; fi
 create_rc=0; wait "$create_pid" || create_rc=$?
 extract_rc=0; wait "$extract_pid" || extract_rc=$?
-kill "$readahead_pid" 2>/dev/null || true
+if [ -n "$readahead_pid" ]; then kill "$readahead_pid" 2>/dev/null || true; fi
 ra_done=0
 if [ -s /tmp/readahead.done ]; then read -r ra_done < /tmp/readahead.done || true; fi
 ra_batches=$(wc -l < /tmp/readahead.index)
+# A level 1 extraction removed the target's lost+found with everything the source does not have.
+if [ -n "$prune" ] && [ ! -e /dst/lost+found ]; then mkdir -m 0700 /dst/lost+found || true; fi
+# tar's exit code 1 is "some files differ": on a tree in use, files that changed while read.
+if [ "$pass" = warm ] && [ "$create_rc" -eq 1 ]; then create_rc=0; fi
 if [ "$create_rc" -ne 0 ] || [ "$extract_rc" -ne 0 ]; then
   die ${COPY_EXIT.tarFailed} "tar-failed tar reported errors while copying (see the tar lines above)"
 fi
@@ -242,7 +281,14 @@ tar_ms=$(( ($(date +%s%N) - started) / 1000000 ))
 sync -f /dst || die ${COPY_EXIT.tarFailed} "tar-failed cannot flush the target volume to disk"
 copy_ms=$(( ($(date +%s%N) - started) / 1000000 ))
 # The figures the verdict lines carry (the benchmark reads them).
-figures="walk_ms=$walk_ms copy_ms=$copy_ms tar_ms=$tar_ms readahead=$ra_done/$ra_batches"
+figures="walk_ms=$walk_ms copy_ms=$copy_ms tar_ms=$tar_ms readahead=$ra_done/$ra_batches level=$level"
+if [ "$pass" = warm ]; then
+  # The snapshot is kept only once the pass is on disk: the next pass starts from it.
+  mkdir -p "$snapdir" && cp /tmp/snar "$snapdir/snar.new" && mv -f "$snapdir/snar.new" "$snapdir/snar" && sync -f /dst \\
+    || die ${COPY_EXIT.tarFailed} "tar-failed cannot keep the warm pass's snapshot on the target volume"
+  say "warm done $figures"
+  exit 0
+fi
 say "copy done $figures"
 why=$(verify_copy) || die ${COPY_EXIT.verifyFailed} "verify-failed $why"
 # Nothing may have written to the source while it was read (invariant 7 is also checked from
