@@ -23,6 +23,7 @@ import {
   createNamespace,
   deleteNamespace,
   deleteVolumesOf,
+  journalOf,
   type Cluster,
 } from '../../test/helpers/cluster.js';
 import { hostPathOf } from '../../test/helpers/volumes.js';
@@ -260,15 +261,19 @@ async function precopyRow(c: Cluster, o: DowntimeOptions, log: (s: string) => vo
     const warm = await runMeasured(MOVE('data', ns, ['--precopy']), 3_600_000, {
       PVMOVE_TEST_KILL_AFTER: 'warm-copy',
     });
-    const warmDone = warm.events.find(
-      (e) => e.type === 'step' && e.step === 'warm-copy' && e.status === 'done',
-    );
     if (warm.events.some((e) => e.type === 'result' && e.status === 'done'))
       throw new Error(
         `precopy move: the CLI finished instead of killing itself after warm-copy: PVMOVE_TEST_KILL_AFTER is not honoured (a bundle without the test hooks?)\n${failure(warm)}`,
       );
-    if (warm.code !== null || !warmDone) throw cliError('precopy move (until warm-copy)', warm);
-    const warmPassSeconds = typeof warmDone.durationMs === 'number' ? warmDone.durationMs / 1000 : NaN;
+    if (warm.code !== null) throw cliError('precopy move (until warm-copy)', warm);
+    // The hook kills the CLI once the step is journaled done, before its `done` event: the step's
+    // duration is the journal's (startedAt to finishedAt), as the done event would have said.
+    const record = (await journalOf(c, ns, 'data'))?.steps['warm-copy'];
+    if (record?.status !== 'done' || !record.startedAt || !record.finishedAt)
+      throw new Error(
+        `precopy move: killed, but warm-copy is not journaled done (${JSON.stringify(record)})\n${failure(warm)}`,
+      );
+    const warmPassSeconds = (Date.parse(record.finishedAt) - Date.parse(record.startedAt)) / 1000;
     log(
       `precopy: warm pass ${warmPassSeconds.toFixed(1)}s, CLI killed after warm-copy (load ${loadAverage()})`,
     );
@@ -276,7 +281,8 @@ async function precopyRow(c: Cluster, o: DowntimeOptions, log: (s: string) => vo
     dropCaches();
     const r = await runMeasured(['resume', 'data', '-n', ns]);
     const result = finished('resume after the warm pass', r);
-    const steps = { ...stepSeconds(warm), ...stepSeconds(r) };
+    // The resume's own steps; warm-copy is the killed run's (the resume finds it done).
+    const steps = { ...stepSeconds(warm), ...stepSeconds(r), 'warm-copy': warmPassSeconds };
     const final = stepSeconds(r).copy;
     const fig: MoveFigures = {
       row: 'precopy',
