@@ -6,7 +6,8 @@
 //       when the app already ran on it), data byte-identical; a second rollback is a no-op;
 //   (a) the same crash again on a fresh move, then `resume` -> the state of an uninterrupted run,
 //       data byte-identical.
-// A Deployment-owned claim on `fast` (Immediate) moves to `standard` (WaitForFirstConsumer).
+// A Deployment-owned claim on `fast` (Immediate) moves to `standard` (WaitForFirstConsumer). The
+// warm-copy points move with --precopy (the other points' moves have no warm pass to stop in).
 //
 // The points are dealt round-robin over the files test/e2e/crash-matrix-<n>.test.ts so that
 // scripts/test.sh runs them in parallel lanes; every point runs in exactly one file, however many
@@ -29,6 +30,8 @@ export const POINTS = [
   'preflight',
   'record-journal',
   'retain-source-pv',
+  'warm-copy-progress', // --precopy, mid warm pass: killed on its first progress event, 200 MB
+  'warm-copy', // --precopy: after the warm pass, before anything is stopped
   'scale-down',
   'create-target',
   'retain-target-pv',
@@ -109,8 +112,9 @@ async function crashAt(
   point: string,
   row: { rollback: string; resume: string },
 ): Promise<void> {
-  const app = await createApp(c, ns, { extraMb: point === 'copy-progress' ? 200 : 0 });
-  const move = ['data', '--to-class', 'standard', '-n', ns, '-o', 'json'];
+  const app = await createApp(c, ns, { extraMb: point.endsWith('copy-progress') ? 200 : 0 });
+  const precopy = point.startsWith('warm-copy') ? ['--precopy'] : [];
+  const move = ['data', '--to-class', 'standard', '-n', ns, '-o', 'json', ...precopy];
   const kill = { env: { PVMOVE_TEST_KILL_AFTER: point } };
 
   // (b) crash, then rollback.
