@@ -13,9 +13,10 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   npm ci --no-audit --no-fund --loglevel=error
   echo "$want" >"$stamp"
 fi
-# The release and its tests: cross strip for linux-arm64, zip for windows, qemu-user and arm64
-# libraries to run the linux-arm64 binary, wine to run the windows one, tmux for the terminal test.
-release_packages=(binutils-aarch64-linux-gnu zip unzip qemu-user libc6-arm64-cross libstdc++6-arm64-cross
+# The release and its tests: cross strip for linux-arm64, llvm-strip for darwin, zip for windows,
+# qemu-user and arm64 libraries to run the linux-arm64 binary, wine to run the windows one, tmux for
+# the terminal test.
+release_packages=(binutils-aarch64-linux-gnu llvm zip unzip qemu-user libc6-arm64-cross libstdc++6-arm64-cross
   libatomic1-arm64-cross tmux wine wine64)
 missing=()
 for p in "${release_packages[@]}"; do

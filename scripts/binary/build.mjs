@@ -1,8 +1,9 @@
 // Builds kubectl-pvmove as one self-contained executable with Node's Single Executable Application
 // (SEA), offline: esbuild bundle -> outputs of --help & co rendered by it -> SEA blob made by this
 // very Node (main script: the small entry.cjs; assets: the bundle and those outputs) -> copy of an
-// official Node binary of the same version -> strip (Linux, before injecting) -> postject the blob
-// -> check, on this machine, that every precomputed output is byte for byte the real CLI's.
+// official Node binary of the same version -> strip (Linux, darwin; before injecting) -> postject the
+// blob (-> sign, darwin) -> check, on this machine, that every precomputed output is byte for byte the
+// real CLI's.
 //
 //   node scripts/binary/build.mjs                      this machine: dist/kubectl-pvmove
 //   node scripts/binary/build.mjs --platform linux-arm64 --platform windows-amd64
@@ -152,20 +153,30 @@ function signAdHoc(file, platform) {
   }
 }
 
-// GNU strip of this machine reads x86-64 ELF only; arm64 needs binutils-aarch64-linux-gnu (Debian).
-// Without it the arm64 binary stays unstripped (~15 MB bigger), with a warning.
-function stripTool(platform) {
-  if (platform === HOST) return 'strip';
-  const cross = { 'linux-amd64': 'x86_64-linux-gnu-strip', 'linux-arm64': 'aarch64-linux-gnu-strip' }[
-    platform
-  ];
+// Stripping, before the blob is injected. Linux: everything (--strip-all); GNU strip of this
+// machine reads x86-64 ELF only, arm64 needs binutils-aarch64-linux-gnu (Debian). darwin: Node's
+// official builds carry their local symbols and debug map (stabs, ~860k entries, ~37 MB);
+// llvm-strip -x (Debian: llvm; what Apple's `strip -x` does) drops them and keeps every global
+// symbol (the exports native addons link against are also in the exports trie, untouched). It
+// also re-signs ad hoc, as the linker does (identifier: the file name), which rcodesign replaces.
+// Without the tool the binary stays unstripped, with a warning.
+function stripCommand(platform, file) {
+  const [tool, args, pkg] = platform.startsWith('darwin')
+    ? ['llvm-strip', ['-x'], 'llvm']
+    : platform === HOST
+      ? ['strip', ['--strip-all'], 'binutils']
+      : [
+          { 'linux-amd64': 'x86_64-linux-gnu-strip', 'linux-arm64': 'aarch64-linux-gnu-strip' }[platform],
+          ['--strip-all'],
+          'binutils-aarch64-linux-gnu',
+        ];
   try {
-    run('sh', ['-c', `command -v ${cross}`]);
-    return cross;
+    run('sh', ['-c', `command -v ${tool}`]);
   } catch {
-    log(`${platform}: ${cross} not found (apt-get install binutils-aarch64-linux-gnu); not stripping`);
+    log(`${platform}: ${tool} not found (apt-get install ${pkg}); not stripping`);
     return undefined;
   }
+  return [tool, [...args, file]];
 }
 
 async function main() {
@@ -256,8 +267,8 @@ async function main() {
     copyFileSync(base, tmp);
     chmodSync(tmp, 0o755);
     // Strip before injecting: stripping afterwards drops the injected note (the binary dies, rc 139).
-    const strip = platform.startsWith('linux') ? stripTool(platform) : undefined;
-    if (strip) run(strip, ['--strip-all', tmp]);
+    const strip = platform.startsWith('windows') ? undefined : stripCommand(platform, tmp);
+    if (strip) run(...strip);
     const args = [tmp, 'NODE_SEA_BLOB', blobFor(codeCache && platform === HOST), '--sentinel-fuse', SENTINEL];
     if (platform.startsWith('darwin')) args.push('--macho-segment-name', 'NODE_SEA');
     // postject (LIEF) warns about every unnamed ELF note of the official builds (harmless) and about
