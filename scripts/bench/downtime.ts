@@ -67,6 +67,8 @@ export interface MoveFigures {
   /** Bytes the application wrote (dataset rows). */
   writtenBytes?: number;
   steps: Record<string, number>;
+  /** The copy pods' figure lines (walk_ms, copy_ms, tar_ms, level): the warm pass's, the final one's. */
+  engine: string[];
   load: { start: number; end: number };
 }
 
@@ -85,6 +87,13 @@ export interface DowntimeReport {
 }
 
 const at = (e: Record<string, unknown>): number => Date.parse(String(e.time));
+
+const engineLines = (...rs: MeasuredRun[]): string[] =>
+  rs.flatMap((r) =>
+    r.events
+      .filter((e) => e.type !== 'progress' && /copy_ms=\d+/.test(String(e.message ?? '')))
+      .map((e) => `${String(e.step)}: ${String(e.message)}`),
+  );
 
 function stepSeconds(r: MeasuredRun): Record<string, number> {
   const out: Record<string, number> = {};
@@ -244,11 +253,13 @@ async function coldRow(
       wallSeconds: r.wallSeconds,
       writtenBytes,
       steps,
+      engine: engineLines(r),
       load: { start: load, end: loadAverage() },
     };
     log(
       `cold: app wrote ${(writtenBytes / MB).toFixed(1)} MB; downtime ${fig.downtimeSeconds.toFixed(1)}s (${fig.downtimeFrom}), copy step ${fig.copySeconds?.toFixed(1)}s, move ${fig.moveSeconds.toFixed(1)}s (load ${fig.load.start} -> ${fig.load.end})`,
     );
+    for (const l of fig.engine) log(`  ${l}`);
     return { fig, data };
   });
 }
@@ -293,11 +304,13 @@ async function precopyRow(c: Cluster, o: DowntimeOptions, log: (s: string) => vo
       wallSeconds: warm.wallSeconds + r.wallSeconds,
       writtenBytes,
       steps,
+      engine: engineLines(warm, r),
       load: { start: load, end: loadAverage() },
     };
     log(
       `precopy: app wrote ${(writtenBytes / MB).toFixed(1)} MB; downtime ${fig.downtimeSeconds.toFixed(1)}s (${fig.downtimeFrom}), final pass ${fig.copySeconds?.toFixed(1)}s, resume ${fig.moveSeconds.toFixed(1)}s (load ${fig.load.start} -> ${fig.load.end})`,
     );
+    for (const l of fig.engine) log(`  ${l}`);
     return fig;
   });
 }
@@ -323,11 +336,13 @@ async function seedRow(c: Cluster, precopy: boolean, log: (s: string) => void): 
       moveSeconds: Number(result.durationMs) / 1000,
       wallSeconds: r.wallSeconds,
       steps,
+      engine: engineLines(r),
       load: { start: load, end: loadAverage() },
     };
     log(
       `${row}: downtime ${fig.downtimeSeconds.toFixed(1)}s (${fig.downtimeFrom}), move ${fig.moveSeconds.toFixed(1)}s (load ${fig.load.start} -> ${fig.load.end})`,
     );
+    for (const l of fig.engine) log(`  ${l}`);
     return fig;
   });
 }
