@@ -29,7 +29,7 @@ weight() {
     faults) echo 350 ;;
     safety-writes) echo 270 ;;
     owners) echo 260 ;;
-    precopy) echo 250 ;; # ~160 s alone on an idle test bed
+    precopy) echo 250 ;; # 130-160 s alone on a busy test bed
     migrate) echo 230 ;;
     concurrency) echo 210 ;;
     binary) echo 200 ;;

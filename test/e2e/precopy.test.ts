@@ -6,6 +6,8 @@
 //    mtime, a chmod, a new hardlink, new files);
 //  - the application runs, untouched, through the warm pass; the downtime reported is the scale-down
 //    to ready-again window only;
+//  - killed in the middle of the warm pass, the same command run again makes the warm pass again
+//    and completes the move;
 //  - --precopy is refused for claims it cannot work on (ReadWriteOncePod, Block);
 //  - a rollback from right after the warm pass leaves the claim, the app and the data as they were.
 import { execFile } from 'node:child_process';
@@ -38,7 +40,7 @@ import {
   waitForReady,
 } from '../helpers/safety.js';
 import { MANIFEST_SCRIPT } from '../helpers/tree.js';
-import { hostPathOf, manifestOnNode, manifestViaPod } from '../helpers/volumes.js';
+import { hostPathOf, manifestOnNode } from '../helpers/volumes.js';
 import { runPod, waitForClaimBound, waitForPodGone } from '../helpers/workloads.js';
 
 const execFileP = promisify(execFile);
@@ -137,22 +139,30 @@ sync
 describe('kubectl pvmove --precopy: a warm pass while the application runs', function () {
   let c: Cluster;
   let ns: string;
+  // A test's namespace is deleted while the next test runs; the suite waits for all at the end.
+  const cleanups: Promise<unknown>[] = [];
   before(() => {
     c = connect();
+  });
+  after(async function () {
+    this.timeout(600_000);
+    await Promise.all(cleanups);
   });
   beforeEach(async () => {
     ns = await createNamespace(c, 'e2e-precopy');
   });
-  afterEach(async () => {
-    await deleteNamespace(c, ns);
-    await deleteVolumesOf(c, ns);
+  afterEach(() => {
+    const done = ns;
+    const cleanup = deleteNamespace(c, done).then(() => deleteVolumesOf(c, done));
+    // Awaited by `after`; until then a failure must not surface as another test's.
+    cleanup.catch(() => undefined);
+    cleanups.push(cleanup);
   });
 
   it('final data equals the source at the moment of the stop (changes after the warm pass: deletions, renames, same-size rewrite, chmod, new files)', async () => {
     const app = await createApp(c, ns);
     await execInApp(c, ns, ['bash', '-ec', TREE]);
     const seeded = await manifestInApp(c, ns);
-    expect(await manifestViaPod(c, ns, 'data'), 'the app and a reader pod see the same').to.equal(seeded);
     const uid = (await appPod(c, ns)).metadata!.uid;
 
     expectKilled(await runCli(MOVE(ns), { env: { PVMOVE_TEST_KILL_AFTER: 'warm-copy' } }));
@@ -242,6 +252,23 @@ describe('kubectl pvmove --precopy: a warm pass while the application runs', fun
     const window = timeOf(r, 'scale-up', 'done') - timeOf(r, 'scale-down', 'started');
     expect(Math.abs(downtime - window), `downtimeMs ${downtime} vs events ${window}`).to.be.below(2000);
 
+    await expectMoved(c, ns, app, 'standard');
+  });
+
+  it('killed mid warm pass, the same move command re-run: the warm pass is made again and the move completes', async () => {
+    const app = await createApp(c, ns, { extraMb: 4 });
+    const uid = (await appPod(c, ns)).metadata!.uid;
+
+    expectKilled(await runCli(MOVE(ns), { env: { PVMOVE_TEST_KILL_AFTER: 'warm-copy-progress' } }));
+    expect((await journalOf(c, ns, 'data'))?.steps['warm-copy']?.status, 'killed in the warm pass').to.equal(
+      'started',
+    );
+    expect((await appPod(c, ns)).metadata?.uid, 'the app still runs').to.equal(uid);
+
+    const r = await runCli(MOVE(ns));
+    expect(r.code, explain(r)).to.equal(0);
+    expect(resultOf(r)?.status, explain(r)).to.equal('done');
+    expect(stepAt(r, 'warm-copy', 'done'), explain(r)).to.be.below(stepAt(r, 'scale-down', 'started'));
     await expectMoved(c, ns, app, 'standard');
   });
 
