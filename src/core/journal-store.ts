@@ -103,12 +103,61 @@ export async function rewriteJournal(
 }
 
 /**
+ * The stored document changed by `compose` and written with the resourceVersion it was read at; on
+ * a conflict it is read again and `compose` applied again, unless it now belongs to another
+ * migration or `refuse` objects to it (another run took it over).
+ */
+export async function rewriteDocument(
+  cluster: ClusterPort,
+  namespace: string,
+  names: Pick<MigrationNames, 'journal' | 'migrationId'>,
+  current: StoredJournal,
+  compose: (doc: MigrationJournal) => MigrationJournal,
+  refuse: (fresh: MigrationJournal) => string | undefined,
+): Promise<StoredJournal> {
+  let stored = current;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await cluster.replaceJournal(
+        namespace,
+        names.journal,
+        compose(stored.document),
+        stored.resourceVersion,
+      );
+    } catch (err) {
+      if (!(err instanceof ConflictProblem) || attempt >= MAX_CONFLICT_RETRIES) throw err;
+      const fresh = await cluster.readJournal(namespace, names.journal);
+      if (!fresh || fresh.document.migrationId !== names.migrationId) {
+        throw new StepProblem(`journal ${names.journal} was replaced by another run`);
+      }
+      const refusal = refuse(fresh.document);
+      if (refusal) throw new StepProblem(refusal);
+      stored = fresh;
+    }
+  }
+}
+
+/** A claim's change waiting for the next write of the journal. */
+interface PendingUpdate {
+  claim: string;
+  mutate: (j: Journal) => Journal;
+  resolve: (j: Journal) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
  * The journal of one migration as this run holds it: every claim's step reads its own view, and
  * every write goes through here one at a time (the claims of a batch write concurrently; the
  * ConfigMap takes one write per resourceVersion), with the optimistic retry of rewriteJournal.
+ *
+ * The changes that arrive while a write is under way go together into the next one (a group
+ * commit): a batch of 50 claims otherwise rewrites its whole journal, which grows with the claims,
+ * once per claim and step record, and that traffic was most of the batch's API bytes and garbage.
+ * Each caller still resumes only once its own change is stored.
  */
 export class JournalHandle {
   private queue: Promise<unknown> = Promise.resolve();
+  private pending: PendingUpdate[] = [];
 
   constructor(
     private readonly cluster: ClusterPort,
@@ -134,20 +183,69 @@ export class JournalHandle {
   }
 
   update(claim: string, mutate: (j: Journal) => Journal): Promise<Journal> {
-    return this.serially(async () => {
-      const stored = this.stored;
-      if (!stored) throw new StepProblem('the journal does not exist yet');
-      const next = await rewriteJournal(
+    return new Promise<Journal>((resolve, reject) => {
+      this.pending.push({ claim, mutate, resolve, reject });
+      // The first change of a group queues the write that will take the whole group.
+      if (this.pending.length === 1) void this.serially(() => this.writePending());
+    });
+  }
+
+  /** Writes every waiting change in one replace (retried on conflict), in the order they came. */
+  private async writePending(): Promise<void> {
+    const group = this.pending;
+    this.pending = [];
+    const stored = this.stored;
+    if (!stored) {
+      for (const u of group) u.reject(new StepProblem('the journal does not exist yet'));
+      return;
+    }
+    // A change that throws fails its own caller only; the others are written. On a conflict the
+    // group is applied again to the fresh journal, so what failed is decided anew each time.
+    let failed = new Map<PendingUpdate, unknown>();
+    try {
+      const next = await rewriteDocument(
         this.cluster,
         this.namespace,
         this.names,
-        viewOf(stored, claim, this.names.journal),
-        mutate,
-        this.refuse,
+        stored,
+        (doc) => {
+          failed = new Map();
+          let out = doc;
+          for (const u of group) {
+            const current = claimJournal(out, u.claim);
+            if (!current) {
+              failed.set(u, new StepProblem(`the journal does not hold claim ${u.claim}`));
+              continue;
+            }
+            try {
+              out = putClaimJournal(out, u.mutate(current));
+            } catch (err) {
+              failed.set(u, err);
+            }
+          }
+          return out;
+        },
+        (doc) => {
+          for (const u of group) {
+            const fresh = claimJournal(doc, u.claim);
+            const refusal = fresh && this.refuse(fresh);
+            if (refusal) return refusal;
+          }
+          return undefined;
+        },
       );
-      this.stored = { document: next.document, resourceVersion: next.resourceVersion };
-      return next.journal;
-    });
+      this.stored = next;
+      for (const u of group) {
+        if (failed.has(u)) u.reject(failed.get(u));
+        else {
+          const written = claimJournal(next.document, u.claim);
+          if (written) u.resolve(written);
+          else u.reject(new StepProblem(`the journal does not hold claim ${u.claim}`));
+        }
+      }
+    } catch (err) {
+      for (const u of group) u.reject(failed.get(u) ?? err);
+    }
   }
 
   /** Writes a claim's first record: creates the journal, or adds the claim to it. */
