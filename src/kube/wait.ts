@@ -24,8 +24,11 @@ export async function waitFor<T>(
   probe: () => Promise<T | undefined>,
   opts: WaitOptions = {},
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  // 200ms first: most waits (a pod gone, a claim bound) end within a second; then back off to 2s.
+  const started = Date.now();
+  const deadline = started + timeoutMs;
+  // 200ms first: most waits (a pod gone, a claim bound) end within a second or two, and while the
+  // application is stopped each one's lag adds to the downtime; so at most 1s between looks for
+  // the first 15s, then back off to 2s (a long wait costs no more requests than before).
   let interval = opts.intervalMs ?? 200;
   for (;;) {
     if (opts.signal?.aborted) throw new Error(`interrupted while waiting for ${what}`);
@@ -41,6 +44,6 @@ export async function waitFor<T>(
       throw new TimeoutProblem(what, timeoutMs, detail);
     }
     await sleep(Math.min(interval, Math.max(deadline - Date.now(), 0)), opts.signal);
-    interval = Math.min(interval * 1.5, 2000);
+    interval = Math.min(interval * 1.5, Date.now() - started < 15_000 ? 1000 : 2000);
   }
 }

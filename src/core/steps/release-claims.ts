@@ -15,7 +15,6 @@ import {
 } from '../observed.js';
 import { nameTakenProblem } from '../name-taken.js';
 import { podMountsClaim } from '../owners.js';
-import { deletePodAndWait } from '../copy-pod.js';
 import { needJournal, type Step, type StepContext, type UndoStep } from '../step.js';
 
 /**
@@ -109,8 +108,10 @@ export const releaseClaims: Step = {
       );
     }
 
-    if (o.copyPod)
-      await deletePodAndWait(ctx, ctx.names.copyPod, `copy pod ${ctx.names.copyPod} to be deleted`);
+    // The claims are deleted without waiting for the pod to go: their protection finalizer holds
+    // them until it has (the copy is verified and on disk), and one wait then covers all three,
+    // which is time the application is down.
+    if (o.copyPod) await ctx.cluster.deletePod(ns, ctx.names.copyPod);
     // The original first: while it exists the temporary claim does too, so a run that stops in
     // between can still check the copy against the source before relying on it.
     if (originalClaimExists(o)) await ctx.cluster.deletePvc(ns, ctx.req.claim, j.original.pvcUid);
@@ -118,15 +119,16 @@ export const releaseClaims: Step = {
 
     const names = [ctx.req.claim, ctx.names.targetClaim];
     await ctx.cluster.waitFor(
-      'both claims to be deleted',
+      'the copy pod and both claims to be deleted',
       ctx.req.timeouts.deleteMs,
       async () => {
-        const [a, b] = await Promise.all([
+        const [a, b, pod] = await Promise.all([
           ctx.cluster.getPvc(ns, ctx.req.claim),
           ctx.cluster.getPvc(ns, ctx.names.targetClaim),
+          ctx.cluster.getPod(ns, ctx.names.copyPod),
         ]);
         const originalGone = !a || a.metadata.uid !== j.original.pvcUid;
-        return originalGone && !b ? true : undefined;
+        return originalGone && !b && !pod ? true : undefined;
       },
       {
         detail: async () => {
