@@ -39,13 +39,18 @@ export async function useBundle(o: { testHooks?: boolean } = {}): Promise<string
     options.plugins = plugins.filter((p) => p.name !== 'without-test-hooks');
   }
   await build(options);
-  command = [releaseNode(), outfile];
+  // @ts-expect-error: plain JavaScript module of the release build, no types
+  const { RUNTIME_FLAGS } = (await import('../binary/runtime-flags.mjs')) as { RUNTIME_FLAGS: string[] };
+  // PVMOVE_BENCH_NODE_FLAGS (space-separated) tries other flags than the release's.
+  const flags = process.env.PVMOVE_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? RUNTIME_FLAGS;
+  command = [releaseNode(), ...flags, outfile];
   return path.relative(root, outfile);
 }
 
 /**
- * The Node the single binary carries (the npm `node` package pinned in package.json), so memory and
- * start-up are those of the release; this script's own Node if that package is not installed.
+ * The Node the single binary carries (the npm `node` package pinned in package.json), run with the
+ * binary's flags (scripts/binary/runtime-flags.mjs), so memory and start-up are those of the
+ * release; this script's own Node if that package is not installed.
  */
 function releaseNode(): string {
   const pinned = path.join(root, 'node_modules/node/bin/node');

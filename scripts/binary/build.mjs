@@ -32,6 +32,7 @@ import process from 'node:process';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { esbuildOptions } from './esbuild.config.mjs';
+import { RUNTIME_FLAGS } from './runtime-flags.mjs';
 import { verifyMachO } from './verify-macho.mjs';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -250,6 +251,7 @@ async function main() {
         disableExperimentalSEAWarning: true,
         useSnapshot: false,
         useCodeCache: withCache,
+        execArgv: RUNTIME_FLAGS,
         assets: { 'kubectl-pvmove.cjs': bundle, ...fast.assets },
       }),
     );
