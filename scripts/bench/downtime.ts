@@ -181,7 +181,8 @@ mkdir -p added-$TAG
 for j in $(seq 1 $((add / 262144))); do head -c 262144 /dev/urandom > added-$TAG/a$j.bin; written=$((written + 262144)); done
 n=$((small / 4096))
 for j in $(seq 1 $n); do head -c 4096 /dev/urandom > added-$TAG/s$j.dat; written=$((written + 4096)); done
-find tree -type f -name 'f3.dat' | sort | head -n "$n" | xargs -r rm -f
+# awk, not head: head leaves early and sort's next write gets SIGPIPE (exit 141 under pipefail).
+find tree -type f -name 'f3.dat' | sort | awk -v n="$n" 'NR <= n' | xargs -r rm -f
 sync
 echo "$written"
 `;
