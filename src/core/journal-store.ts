@@ -79,27 +79,19 @@ export async function rewriteJournal(
   refuse: (fresh: Journal) => string | undefined = () => undefined,
 ): Promise<StoredClaimJournal> {
   const claim = current.journal.claim.name;
-  let stored = current;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const written = await cluster.replaceJournal(
-        namespace,
-        names.journal,
-        putClaimJournal(stored.document, mutate(stored.journal)),
-        stored.resourceVersion,
-      );
-      return viewOf(written, claim, names.journal);
-    } catch (err) {
-      if (!(err instanceof ConflictProblem) || attempt >= MAX_CONFLICT_RETRIES) throw err;
-      const fresh = await cluster.readJournal(namespace, names.journal);
-      if (!fresh || fresh.document.migrationId !== names.migrationId) {
-        throw new StepProblem(`journal ${names.journal} was replaced by another run`);
-      }
-      stored = viewOf(fresh, claim, names.journal);
-      const refusal = refuse(stored.journal);
-      if (refusal) throw new StepProblem(refusal);
-    }
-  }
+  const view = (doc: MigrationJournal): Journal =>
+    doc === current.document
+      ? current.journal
+      : viewOf({ document: doc, resourceVersion: '' }, claim, names.journal).journal;
+  const written = await rewriteDocument(
+    cluster,
+    namespace,
+    names,
+    current,
+    (doc) => putClaimJournal(doc, mutate(view(doc))),
+    (doc) => refuse(view(doc)),
+  );
+  return viewOf(written, claim, names.journal);
 }
 
 /**

@@ -6,7 +6,8 @@ import { StepProblem } from '../errors.js';
 import { buildTargetClaim } from '../manifests.js';
 import { isCopied, originalClaimExists } from '../observed.js';
 import { copyPodFor, deletePodAndWait, isWarmPod } from '../copy-pod.js';
-import { needJournal, type Step, type UndoStep } from '../step.js';
+import { needJournal, type Step, type StepContext, type UndoStep } from '../step.js';
+import type { Journal } from '../journal.js';
 
 const undoDeleteCopyPod: UndoStep = {
   id: 'undo-delete-copy-pod',
@@ -37,6 +38,20 @@ const undoDeleteTargetClaim: UndoStep = {
   },
 };
 
+/** The temporary target claim, unless it exists (also made by warm-copy, before the stop). */
+export async function ensureTargetClaim(ctx: StepContext, j: Journal): Promise<void> {
+  if (ctx.observed.targetClaim) return;
+  await ctx.cluster.createPvc(
+    buildTargetClaim({
+      original: j.original.pvc,
+      name: ctx.names.targetClaim,
+      migrationId: j.migrationId,
+      storageClass: j.request.toClass,
+      size: j.request.size,
+    }),
+  );
+}
+
 export const createTarget: Step = {
   id: 'create-target',
   title: 'Create the target claim and the copy pod',
@@ -53,17 +68,7 @@ export const createTarget: Step = {
     }
     if (!originalClaimExists(o))
       throw new StepProblem(`the original claim ${ctx.req.claim} is gone before the copy`);
-    if (!o.targetClaim) {
-      await ctx.cluster.createPvc(
-        buildTargetClaim({
-          original: j.original.pvc,
-          name: ctx.names.targetClaim,
-          migrationId: j.migrationId,
-          storageClass: j.request.toClass,
-          size: j.request.size,
-        }),
-      );
-    }
+    await ensureTargetClaim(ctx, j);
     // A warm pass's pod is never the final copy (the warm-copy step deletes it when done).
     if (isWarmPod(o.copyPod)) await deletePodAndWait(ctx, ctx.names.copyPod);
     if (!o.copyPod || isWarmPod(o.copyPod))

@@ -9,7 +9,7 @@
 // moment changes nothing for the application; the target claim and the pod are this migration's
 // own objects, deleted by create-target's undo steps on rollback.
 import { StepProblem, TimeoutProblem } from '../errors.js';
-import { buildTargetClaim } from '../manifests.js';
+import { ensureTargetClaim } from './create-target.js';
 import { isCopied, originalClaimExists } from '../observed.js';
 import { copyPodFor, deletePodAndWait, isWarmPod } from '../copy-pod.js';
 import { copyPodHint } from '../wait-hints.js';
@@ -128,17 +128,7 @@ export const warmCopy: Step = {
     const o = ctx.observed;
     if (!originalClaimExists(o))
       throw new StepProblem(`the original claim ${ctx.req.claim} is gone before the warm pass`);
-    if (!o.targetClaim) {
-      await ctx.cluster.createPvc(
-        buildTargetClaim({
-          original: j.original.pvc,
-          name: ctx.names.targetClaim,
-          migrationId: j.migrationId,
-          storageClass: j.request.toClass,
-          size: j.request.size,
-        }),
-      );
-    }
+    await ensureTargetClaim(ctx, j);
     const passes = j.request.precopy?.passes ?? 1;
     const started = Date.now();
     for (let pass = 1; pass <= passes; pass++) {
