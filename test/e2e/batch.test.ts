@@ -275,6 +275,12 @@ describe('batches: several claims in one migration', function () {
     const half = await Promise.all(a.claims.map((x) => journalOf(c, a.ns, x)));
     expect(half.map((j) => j?.migrationId)).to.satisfy((ids: string[]) => ids[0] && ids[0] === ids[1]);
     expect(half.filter((j) => j?.steps.copy?.status === 'done')).to.have.length(1);
+    // A second terminal (or a retried CI job) moves one claim of the half-done batch alone: its
+    // owner would start before the other claim is moved, so it is refused and nothing changes.
+    const alone = await runCli(['data-db-1', '--to-class', 'fast', '-n', a.ns, '-o', 'json', '--yes']);
+    expect(alone.code, explain(alone)).to.equal(2);
+    expect(alone.stderr).to.contain('resume them together with `');
+    expect((await journalOf(c, a.ns, 'data-db-1'))?.steps).to.deep.equal(half[1]?.steps);
     const resumed = await runCli(move(a.ns));
     expect(resumed.code, explain(resumed)).to.equal(0);
     for (const claim of a.claims)
