@@ -3,6 +3,7 @@
 import type { CopyEngine, CopyReport, ProgressSample } from './copy-engine.js';
 import { formatBytes } from './quantity.js';
 import type { Pod } from './types.js';
+import type { StepContext } from './step.js';
 
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -42,4 +43,23 @@ export function progressMessage(
   const rate = f.rateBytesPerSecond ? `, ${formatBytes(f.rateBytesPerSecond)}/s` : '';
   const eta = f.etaSeconds !== undefined && f.percent < 100 ? `, ETA ${f.etaSeconds}s` : '';
   return `${formatBytes(f.bytesDone)} of ${formatBytes(f.bytesTotal)} (${f.percent}%)${rate}${eta}`;
+}
+
+/** The copy pod's log folded into the report: its head once (the measurement), then its tail. */
+export async function readCopyLogs(
+  ctx: Pick<StepContext, 'cluster' | 'engine' | 'req' | 'names'>,
+  state: CopyReport,
+): Promise<CopyReport> {
+  const ns = ctx.req.namespace;
+  const name = ctx.names.copyPod;
+  let s = state;
+  try {
+    // The head carries the measurement line; the tail the latest checkpoint and the verdict.
+    if (s.totalBytes === undefined)
+      s = ctx.engine.readLog(s, await ctx.cluster.readPodLog(ns, name, { limitBytes: 64 * 1024 }));
+    s = ctx.engine.readLog(s, await ctx.cluster.readPodLog(ns, name, { tailLines: 40 }));
+  } catch {
+    // No log yet (container creating); the next poll tries again.
+  }
+  return s;
 }

@@ -13,7 +13,7 @@ import { copyPodFor, isWarmPod, replaceStaleCopyPod } from '../copy-pod.js';
 import { copyPodHint } from '../wait-hints.js';
 import { placementConflict } from '../placement.js';
 import type { InfoEvent } from '../events.js';
-import { failureText, progressMessage, sleep } from '../copy-follow.js';
+import { failureText, progressMessage, readCopyLogs, sleep } from '../copy-follow.js';
 
 /** Polls start fast, so a short copy is not followed by seconds of idle waiting, and back off to 2s. */
 const POLL_FIRST_MS = 200;
@@ -45,21 +45,6 @@ export function nextPollInterval(
   const eta = engine.progress(state, samples)?.etaSeconds;
   if (eta === undefined) return next;
   return Math.max(POLL_FIRST_MS, Math.min(next, (eta * 1000) / 2));
-}
-
-async function readLogs(ctx: StepContext, state: CopyReport): Promise<CopyReport> {
-  const ns = ctx.req.namespace;
-  const name = ctx.names.copyPod;
-  let s = state;
-  try {
-    // The head carries the measurement line; the tail the latest checkpoint and the verdict.
-    if (s.totalBytes === undefined)
-      s = ctx.engine.readLog(s, await ctx.cluster.readPodLog(ns, name, { limitBytes: 64 * 1024 }));
-    s = ctx.engine.readLog(s, await ctx.cluster.readPodLog(ns, name, { tailLines: 40 }));
-  } catch {
-    // No log yet (container creating); the next poll tries again.
-  }
-  return s;
 }
 
 async function deleteOldCopyPod(ctx: StepContext): Promise<void> {
@@ -177,7 +162,7 @@ export const copy: Step = {
       } else {
         running ??= Date.now();
         const before = state.earlierCopy;
-        state = await readLogs(ctx, state);
+        state = await readCopyLogs(ctx, state);
         if (state.earlierCopy && !before) ctx.emit(earlierCopyEvent(ctx, state.earlierCopy));
         const figures = ctx.engine.progress(state, samples);
         if (figures) {

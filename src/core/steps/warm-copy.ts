@@ -18,7 +18,7 @@ import { needJournal, type Step, type StepContext } from '../step.js';
 import type { Journal } from '../journal.js';
 import type { Observed } from '../observed.js';
 import type { ProgressSample } from '../copy-engine.js';
-import { failureText, progressMessage, sleep } from '../copy-follow.js';
+import { failureText, progressMessage, readCopyLogs, sleep } from '../copy-follow.js';
 
 const POLL_MS = 1000;
 
@@ -70,12 +70,7 @@ async function onePass(ctx: StepContext, j: Journal, pass: number, of: number): 
         );
       }
     } else {
-      const log = await ctx.cluster.readPodLog(ns, name, { tailLines: 40 }).catch(() => '');
-      if (state.totalBytes === undefined) {
-        const head = await ctx.cluster.readPodLog(ns, name, { limitBytes: 64 * 1024 }).catch(() => '');
-        state = ctx.engine.readLog(state, head);
-      }
-      state = ctx.engine.readLog(state, log);
+      state = await readCopyLogs(ctx, state);
       const f = ctx.engine.progress(state, samples);
       if (f) {
         samples = [...samples, { atMs: Date.now(), bytesDone: f.bytesDone }].slice(-30);
