@@ -118,7 +118,13 @@ export interface ClusterPort {
   /** Deletes with a uid precondition when given, so a claim re-created by someone else is never hit. */
   deletePvc(namespace: string, name: string, uid?: string): Promise<void>;
   createPod(pod: Pod): Promise<Pod>;
-  deletePod(namespace: string, name: string): Promise<void>;
+  /**
+   * gracePeriodSeconds 0 removes the pod object at once, without waiting for the kubelet: only for
+   * a pod whose work is over (a copy pod after its verdict), so its claims are freed sooner.
+   */
+  deletePod(namespace: string, name: string, opts?: { gracePeriodSeconds?: number }): Promise<void>;
+  /** Merge-patches the pod's annotations. */
+  annotatePod(namespace: string, name: string, annotations: Record<string, string>): Promise<void>;
   patchPv(name: string, mergePatch: object): Promise<Pv>;
   deletePv(name: string): Promise<void>;
   readPodLog(

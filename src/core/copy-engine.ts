@@ -25,6 +25,12 @@ export interface CopyPodRequest {
   pass?: CopyPass;
   /** The node the pod must run on: a ReadWriteOnce source in use can only be mounted there. */
   node?: string;
+  /**
+   * The final pass's pod created before the stop: it starts, mounts both volumes, and waits for the
+   * go annotation (ANNOTATION_GO) before its script runs, so the downtime does not include a pod's
+   * scheduling and start.
+   */
+  awaitGo?: boolean;
 }
 
 export type CopyPass = 'warm' | 'final';

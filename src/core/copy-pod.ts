@@ -2,7 +2,7 @@
 // create-target, from the steps that replace a stale pod, from the plan and from the admission
 // probe, so all of them describe the very pod that is created. A pod made by a run carries its
 // run id: the copy step of the same run follows it even if it already finished.
-import { LABEL_PASS, LABEL_RUN_ID } from './defaults.js';
+import { ANNOTATION_GO, LABEL_PASS, LABEL_RUN_ID } from './defaults.js';
 import { ownedLabels } from './manifests.js';
 import type { Journal } from './journal.js';
 import type { StepContext } from './step.js';
@@ -14,8 +14,10 @@ export function copyPodFor(
   sourcePv: Pv | undefined,
   expectFingerprint?: string,
   runId?: string,
-  warm?: { node?: string },
+  ahead?: { pass: 'warm' | 'final'; node?: string },
 ): Pod {
+  const warm = ahead?.pass === 'warm' ? ahead : undefined;
+  const final = ahead?.pass === 'final' ? ahead : undefined;
   return ctx.engine.buildPod({
     expectFingerprint,
     name: ctx.names.copyPod,
@@ -23,9 +25,10 @@ export function copyPodFor(
     labels: {
       ...ownedLabels(ctx.req.claim, j.migrationId, 'copy-pod'),
       ...(runId ? { [LABEL_RUN_ID]: runId } : {}),
-      ...(warm ? { [LABEL_PASS]: 'warm' } : {}),
+      ...(ahead ? { [LABEL_PASS]: ahead.pass } : {}),
     },
     ...(warm ? { pass: 'warm' as const, ...(warm.node ? { node: warm.node } : {}) } : {}),
+    ...(final ? { awaitGo: true, ...(final.node ? { node: final.node } : {}) } : {}),
     sourceClaim: ctx.req.claim,
     targetClaim: ctx.names.targetClaim,
     sourceNodeAffinity: sourcePv?.spec?.nodeAffinity?.required,
@@ -37,6 +40,18 @@ export function copyPodFor(
 /** A pod that makes a warm pass (warm-copy step), not the final copy the copy step relies on. */
 export function isWarmPod(pod: Pod | undefined): boolean {
   return pod?.metadata.labels?.[LABEL_PASS] === 'warm';
+}
+
+/** The final pass's pod made before the stop (warm-copy), waiting for the go annotation. */
+export function isWaitingFinalPod(pod: Pod | undefined): boolean {
+  return (
+    pod?.metadata.labels?.[LABEL_PASS] === 'final' && pod.metadata.annotations?.[ANNOTATION_GO] === undefined
+  );
+}
+
+/** Lets a waiting final-pass pod start copying: only once nothing else uses the source. */
+export async function giveGo(ctx: Pick<StepContext, 'cluster' | 'req' | 'names'>): Promise<void> {
+  await ctx.cluster.annotatePod(ctx.req.namespace, ctx.names.copyPod, { [ANNOTATION_GO]: 'go' });
 }
 
 /**

@@ -639,9 +639,19 @@ export class KubeCluster implements ClusterPort {
     }
   }
 
-  async deletePod(namespace: string, name: string): Promise<void> {
+  async deletePod(
+    namespace: string,
+    name: string,
+    opts: { gracePeriodSeconds?: number } = {},
+  ): Promise<void> {
     await this.deleteIgnoringMissing(`delete Pod ${namespace}/${name}`, () =>
-      this.core.deleteNamespacedPod({ name, namespace }),
+      this.core.deleteNamespacedPod({ name, namespace, ...opts }),
+    );
+  }
+
+  async annotatePod(namespace: string, name: string, annotations: Record<string, string>): Promise<void> {
+    await this.call(`annotate Pod ${namespace}/${name}`, () =>
+      this.core.patchNamespacedPod({ name, namespace, body: { metadata: { annotations } } }, mergePatch),
     );
   }
 

@@ -446,6 +446,11 @@ export class FakeCluster implements ClusterPort {
   async deletePod(ns: string, name: string): Promise<void> {
     this.pods.delete(this.key(ns, name));
   }
+  async annotatePod(ns: string, name: string, annotations: Record<string, string>): Promise<void> {
+    const pod = this.pods.get(this.key(ns, name));
+    if (!pod) throw new StepProblem(`pod ${name} not found`);
+    pod.metadata.annotations = { ...pod.metadata.annotations, ...annotations };
+  }
   async patchPv(name: string, patch: object): Promise<Pv> {
     const pv = this.pvs.get(name);
     if (!pv) throw new StepProblem(`PV ${name} not found`);

@@ -3,13 +3,13 @@
 // that starts using the claim meanwhile stops the migration before any claim is deleted
 // (invariants 7 and 8).
 import { describe, StepProblem, TimeoutProblem } from '../errors.js';
-import { LABEL_RUN_ID } from '../defaults.js';
 import { copiedPatch } from '../manifests.js';
 import { copyStands, isCopied, targetPvName } from '../observed.js';
 import { podsUsingClaim } from '../owners.js';
 import type { CopyEngine, CopyReport, ProgressSample } from '../copy-engine.js';
 import { needJournal, type Step, type StepContext } from '../step.js';
-import { copyPodFor, isWarmPod, replaceStaleCopyPod } from '../copy-pod.js';
+import { copyPodFor, giveGo, isWaitingFinalPod, isWarmPod, replaceStaleCopyPod } from '../copy-pod.js';
+import { LABEL_PASS, LABEL_RUN_ID } from '../defaults.js';
 import { copyPodHint } from '../wait-hints.js';
 import { placementConflict } from '../placement.js';
 import type { InfoEvent } from '../events.js';
@@ -116,10 +116,21 @@ export const copy: Step = {
       await deleteOldCopyPod(ctx);
       follow = false;
     }
+    if (follow && isWaitingFinalPod(old) && old?.status?.phase !== 'Failed') {
+      // The final pass's pod, started before the stop (warm-copy), copies once told to: the owners
+      // are stopped now (scale-down), and nothing else may use the source either.
+      const users = podsUsingClaim(await ctx.cluster.listPods(ns), ctx.req.claim, name);
+      if (users.length > 0)
+        throw new StepProblem(
+          `pod ${users.map((p) => p.metadata.name).join(', ')} uses ${ctx.req.claim} again; something scaled an owner back up`,
+        );
+      await giveGo(ctx);
+    }
     // A pod still running is followed: its script compares the source before and after copying.
+    // (A final-pass pod made before the stop is placed on purpose: never replaced as stale.)
     if (!follow)
       await ctx.cluster.createPod(copyPodFor(ctx, j, ctx.observed.sourcePv, expect, ctx.observed.runId));
-    else await replaceStaleCopyPod(ctx, j);
+    else if (old?.metadata.labels?.[LABEL_PASS] !== 'final') await replaceStaleCopyPod(ctx, j);
 
     const started = Date.now();
     let running: number | undefined;

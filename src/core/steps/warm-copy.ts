@@ -4,6 +4,9 @@
 // copy step's final pass then copies only what changed since the last warm pass and verifies the
 // whole: the downtime no longer grows with the volume, only with what changed.
 //
+// The step ends by starting the final pass's pod, which waits (copy step) until the owners are
+// stopped: a pod's scheduling and start are then no part of the downtime.
+//
 // Nothing here is relied on: a warm copy is never verified (the source changes under it), and the
 // final pass, made while the source is stopped, decides. So a warm pass stopped or lost at any
 // moment changes nothing for the application; the target claim and the pod are this migration's
@@ -41,6 +44,28 @@ export function warmPassNode(o: Observed): string | undefined {
   return o.podsUsingClaim.find((p) => p.spec?.nodeName)?.spec?.nodeName;
 }
 
+/**
+ * Waits until the copy pod is past Pending (a conflict of placement or the start timeout fails the
+ * step with what is in the way).
+ */
+async function waitStarted(ctx: StepContext, what: string, node: string | undefined): Promise<void> {
+  const ns = ctx.req.namespace;
+  const name = ctx.names.copyPod;
+  await ctx.cluster.waitFor(
+    `copy pod ${name} (${what}) to start${node ? ` on node ${node}, where ${ctx.req.claim} is in use` : ''}`,
+    ctx.req.timeouts.startMs,
+    async () => {
+      const pod = await ctx.cluster.getPod(ns, name);
+      if (!pod) throw new StepProblem(`copy pod ${name} (${what}) disappeared`);
+      if ((pod.status?.phase ?? 'Pending') !== 'Pending') return true;
+      const conflict = placementConflict(pod, ctx.observed.targetPv, ctx.observed.sourcePv);
+      if (conflict) throw new StepProblem(conflict);
+      return undefined;
+    },
+    { signal: ctx.signal, detail: () => copyPodHint(ctx.cluster, ns, name) },
+  );
+}
+
 /** One warm pass: a fresh pod, followed to its last line, then deleted (it mounts the source). */
 async function onePass(ctx: StepContext, j: Journal, pass: number, of: number): Promise<void> {
   const ns = ctx.req.namespace;
@@ -48,7 +73,8 @@ async function onePass(ctx: StepContext, j: Journal, pass: number, of: number): 
   const o = await ctx.observe();
   if (o.copyPod) await deletePodAndWait(ctx, name, `copy pod ${name} of an earlier pass to be deleted`);
   const node = warmPassNode(o);
-  await ctx.cluster.createPod(copyPodFor(ctx, j, o.sourcePv, undefined, o.runId, { node }));
+  await ctx.cluster.createPod(copyPodFor(ctx, j, o.sourcePv, undefined, o.runId, { pass: 'warm', node }));
+  await waitStarted(ctx, 'warm pass', node);
 
   const started = Date.now();
   let state = ctx.engine.emptyReport();
@@ -59,17 +85,7 @@ async function onePass(ctx: StepContext, j: Journal, pass: number, of: number): 
     const pod = await ctx.cluster.getPod(ns, name);
     if (!pod) throw new StepProblem(`copy pod ${name} (warm pass) disappeared`);
     const phase = pod.status?.phase ?? 'Pending';
-    if (phase === 'Pending') {
-      const conflict = placementConflict(pod, ctx.observed.targetPv, ctx.observed.sourcePv);
-      if (conflict) throw new StepProblem(conflict);
-      if (Date.now() - started > ctx.req.timeouts.startMs) {
-        throw new TimeoutProblem(
-          `copy pod ${name} (warm pass) to start${node ? ` on node ${node}, where ${ctx.req.claim} is in use` : ''}`,
-          ctx.req.timeouts.startMs,
-          await copyPodHint(ctx.cluster, ns, name),
-        );
-      }
-    } else {
+    {
       state = await readCopyLogs(ctx, state);
       const f = ctx.engine.progress(state, samples);
       if (f) {
@@ -130,6 +146,13 @@ export const warmCopy: Step = {
       await onePass(ctx, j, pass, passes);
       if (ctx.signal.aborted) return;
     }
+    // The final pass's pod starts now, while the application still runs, and waits for the go the
+    // copy step gives once the owners are stopped: its scheduling and start leave the downtime.
+    const node = warmPassNode(await ctx.observe());
+    await ctx.cluster.createPod(
+      copyPodFor(ctx, j, ctx.observed.sourcePv, undefined, ctx.observed.runId, { pass: 'final', node }),
+    );
+    await waitStarted(ctx, 'final pass, waiting for the stop', node);
     await ctx.updateJournal((cur) => ({
       ...cur,
       warm: {
@@ -149,7 +172,7 @@ export const warmCopy: Step = {
             action: 'create',
             kind: 'Pod',
             name: p.names.copyPod,
-            body: copyPodFor(p, p.pseudoJournal, p.observed.sourcePv, undefined, undefined, {}),
+            body: copyPodFor(p, p.pseudoJournal, p.observed.sourcePv, undefined, undefined, { pass: 'warm' }),
           },
         ]
       : [],

@@ -1,6 +1,7 @@
 // What every engine's copy pod shares: the pod around the engine's container, placed like the probe
 // pod, with the hash of what a re-run may change (a pending pod with another hash is replaced).
 import type { CopyPodRequest } from '../../core/copy-engine.js';
+import { ANNOTATION_GO } from '../../core/defaults.js';
 import { shortHash } from '../../core/names.js';
 import { applyPlacement } from '../../core/pod-placement.js';
 import type { Pod } from '../../core/types.js';
@@ -25,6 +26,7 @@ export function copyPodHash(s: CopyPodRequest, engine?: string): string {
       s.sourceNodeAffinity ?? null,
       // Added only when set, so the hashes of pods made before warm passes existed stay the same.
       ...(s.pass === 'warm' ? ['warm', s.node ?? null] : []),
+      ...(s.awaitGo ? ['await-go', s.node ?? null] : []),
     ]),
     12,
   );
@@ -35,6 +37,18 @@ export const EXPECT_FINGERPRINT_ENV = 'PVMOVE_EXPECT_FINGERPRINT';
 
 /** The environment variable that makes the pod's pass a warm one (see CopyPodRequest.pass). */
 export const PASS_ENV = 'PVMOVE_PASS';
+
+/** Where a waiting pod (CopyPodRequest.awaitGo) reads the go annotation (a downward API file). */
+const GO_DIR = '/pvmove-go';
+
+/**
+ * Run before the engine's script in a waiting pod: nothing happens until the annotation says go.
+ * The kubelet rewrites the downward API file when the pod's annotations change (~0.2 s here).
+ */
+const AWAIT_GO = `go=""
+until [ "$go" = go ]; do sleep 0.1; read -r go < ${GO_DIR}/go 2>/dev/null || true; done
+printf 'PVMOVE go\\n'
+`;
 
 /**
  * The copy pod's spec: one root container running the engine's bash script, the source claim
@@ -47,6 +61,16 @@ export function copyPodSpec(
   script: string,
   access: { volumeMounts: object[] } | { volumeDevices: object[] },
 ): Record<string, unknown> {
+  const env = [
+    ...(s.expectFingerprint ? [{ name: EXPECT_FINGERPRINT_ENV, value: s.expectFingerprint }] : []),
+    ...(s.pass === 'warm' ? [{ name: PASS_ENV, value: 'warm' }] : []),
+  ];
+  const goMount = { name: 'go', mountPath: GO_DIR, readOnly: true };
+  const mounts = s.awaitGo
+    ? 'volumeMounts' in access
+      ? { volumeMounts: [...access.volumeMounts, goMount] }
+      : { ...access, volumeMounts: [goMount] }
+    : access;
   return {
     restartPolicy: 'Never',
     automountServiceAccountToken: false,
@@ -58,24 +82,25 @@ export function copyPodSpec(
         name: 'copy',
         image: s.copy.image,
         imagePullPolicy: s.copy.imagePullPolicy,
-        command: ['bash', '-c', script],
-        ...(s.expectFingerprint || s.pass === 'warm'
-          ? {
-              env: [
-                ...(s.expectFingerprint
-                  ? [{ name: EXPECT_FINGERPRINT_ENV, value: s.expectFingerprint }]
-                  : []),
-                ...(s.pass === 'warm' ? [{ name: PASS_ENV, value: 'warm' }] : []),
-              ],
-            }
-          : {}),
+        command: ['bash', '-c', s.awaitGo ? AWAIT_GO + script : script],
+        ...(env.length > 0 ? { env } : {}),
         securityContext: { runAsUser: 0, runAsGroup: 0, allowPrivilegeEscalation: false },
-        ...access,
+        ...mounts,
       },
     ],
     volumes: [
       { name: 'src', persistentVolumeClaim: { claimName: s.sourceClaim, readOnly: true } },
       { name: 'dst', persistentVolumeClaim: { claimName: s.targetClaim } },
+      ...(s.awaitGo
+        ? [
+            {
+              name: 'go',
+              downwardAPI: {
+                items: [{ path: 'go', fieldRef: { fieldPath: `metadata.annotations['${ANNOTATION_GO}']` } }],
+              },
+            },
+          ]
+        : []),
     ],
   };
 }
