@@ -50,6 +50,19 @@ export interface WaitOptions {
   /** Aborts the wait with an InterruptedError-like rejection; omit for waits that must finish. */
   signal?: AbortSignal;
   intervalMs?: number;
+  /**
+   * Objects whose changes should end the current pause early: the probe then looks at once instead
+   * of at its next poll. Only a hint (a watch that stalls or fails changes nothing: the polls go on),
+   * for the waits the application is down for.
+   */
+  wakeOn?: WatchTarget[];
+}
+
+/** What a wait may watch: every object of a kind in a namespace, or one by name. */
+export interface WatchTarget {
+  kind: 'Pod' | 'PersistentVolumeClaim' | 'PersistentVolume' | 'Deployment' | 'StatefulSet' | 'ReplicaSet';
+  namespace?: string;
+  name?: string;
 }
 
 export interface ClusterPort {

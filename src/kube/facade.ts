@@ -45,6 +45,7 @@ import type {
 } from '../core/types.js';
 import { isConflict, isNotFound, isTransient, KubeApiError } from './errors.js';
 import { sleep, waitFor } from './wait.js';
+import { watchWaker } from './watch-waker.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -111,7 +112,7 @@ export class KubeCluster implements ClusterPort {
   private readonly authz: AuthorizationV1Api;
   private readonly coordination: CoordinationV1Api;
 
-  constructor(kc: KubeConfig) {
+  constructor(private readonly kc: KubeConfig) {
     this.authz = kc.makeApiClient(AuthorizationV1Api);
     this.core = kc.makeApiClient(CoreV1Api);
     this.apps = kc.makeApiClient(AppsV1Api);
@@ -685,7 +686,8 @@ export class KubeCluster implements ClusterPort {
     probe: () => Promise<T | undefined>,
     opts?: WaitOptions,
   ): Promise<T> {
-    return waitFor(what, timeoutMs, probe, opts);
+    const wakeOn = opts?.wakeOn ?? [];
+    return waitFor(what, timeoutMs, probe, opts, wakeOn.length > 0 ? watchWaker(this.kc, wakeOn) : undefined);
   }
 
   private async deleteIgnoringMissing(what: string, fn: () => Promise<unknown>): Promise<void> {

@@ -18,11 +18,64 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * Starts watching what a wait may be woken by; calls `poke` on every change and returns the stop.
+ * Given by the cluster facade (a watch per target); any failure of it only leaves the polls.
+ */
+export type Waker = (poke: () => void) => () => void;
+
+/** After a poke, the probe looks again this soon (a burst of events makes one look, not many). */
+const POKE_DELAY_MS = 50;
+/**
+ * Looks a wait makes because of pokes, at most: in a busy namespace every pod's change is an event,
+ * and a long wait must not turn them into a stream of requests. After that, only the polls.
+ */
+const MAX_POKED_LOOKS = 40;
+
 export async function waitFor<T>(
   what: string,
   timeoutMs: number,
   probe: () => Promise<T | undefined>,
   opts: WaitOptions = {},
+  waker?: Waker,
+): Promise<T> {
+  let poked = false;
+  let pokedLooks = 0;
+  let wakeUp: (() => void) | undefined;
+  const stopWatching = waker?.(() => {
+    if (pokedLooks >= MAX_POKED_LOOKS) return;
+    poked = true;
+    wakeUp?.();
+  });
+  try {
+    return await pollUntil(what, timeoutMs, probe, opts, async (ms) => {
+      if (!poked) {
+        // One controller per pause: a poke or the caller's abort ends it and clears its timer.
+        const pause = new AbortController();
+        const end = (): void => pause.abort();
+        wakeUp = end;
+        opts.signal?.addEventListener('abort', end, { once: true });
+        if (!opts.signal?.aborted) await sleep(ms, pause.signal);
+        opts.signal?.removeEventListener('abort', end);
+        wakeUp = undefined;
+      }
+      if (poked) {
+        poked = false;
+        pokedLooks++;
+        await sleep(POKE_DELAY_MS, opts.signal);
+      }
+    });
+  } finally {
+    stopWatching?.();
+  }
+}
+
+async function pollUntil<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined>,
+  opts: WaitOptions,
+  pause: (ms: number) => Promise<void>,
 ): Promise<T> {
   const started = Date.now();
   const deadline = started + timeoutMs;
@@ -43,7 +96,7 @@ export async function waitFor<T>(
       const detail = opts.detail ? await opts.detail().catch(() => undefined) : undefined;
       throw new TimeoutProblem(what, timeoutMs, detail);
     }
-    await sleep(Math.min(interval, Math.max(deadline - Date.now(), 0)), opts.signal);
+    await pause(Math.min(interval, Math.max(deadline - Date.now(), 0)));
     interval = Math.min(interval * 1.5, Date.now() - started < 15_000 ? 1000 : 2000);
   }
 }

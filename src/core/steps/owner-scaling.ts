@@ -80,6 +80,7 @@ export async function stopOwnersAndWait(
     async () => ((await holding()).length === 0 ? true : undefined),
     {
       signal: s.signal,
+      wakeOn: [{ kind: 'Pod', namespace: s.namespace }],
       detail: async () => {
         const pods = await holding();
         return pods.length > 0
@@ -114,6 +115,12 @@ export async function restoreOwnersAndWait(
     async () => (ownersRestored(await s.observe()) ? true : undefined),
     {
       signal: s.signal,
+      // Their status says ready once their pods are; a change of it is what this waits for.
+      wakeOn: owners.flatMap((o) =>
+        o.kind === 'Deployment' || o.kind === 'StatefulSet' || o.kind === 'ReplicaSet'
+          ? [{ kind: o.kind, namespace: s.namespace, name: o.name }]
+          : [],
+      ),
       detail: async () => {
         const o = await s.observe();
         const lagging = o.owners

@@ -75,6 +75,7 @@ export const recreateClaim: Step = {
           throw nameTakenProblem({ ...ctx.observed, claim: pvc }, ctx.req.claim, ns);
         return pvc?.status?.phase === 'Bound' && pvc.spec?.volumeName === pv ? true : undefined;
       },
+      { wakeOn: [{ kind: 'PersistentVolumeClaim', namespace: ns, name: ctx.req.claim }] },
     );
   },
   undo: [undoDeleteFinalClaim],

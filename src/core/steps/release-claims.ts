@@ -133,6 +133,10 @@ export const releaseClaims: Step = {
         return originalGone && !b && !pod ? true : undefined;
       },
       {
+        wakeOn: [
+          { kind: 'PersistentVolumeClaim', namespace: ns },
+          { kind: 'Pod', namespace: ns, name: ctx.names.copyPod },
+        ],
         detail: async () => {
           const h = await holders(ctx, names);
           return h.length > 0 ? `claims are held by pod ${h.join(', ')}` : 'claims are still Terminating';

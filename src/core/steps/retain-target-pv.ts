@@ -64,6 +64,7 @@ export const retainTargetPv: Step = {
       },
       {
         signal: ctx.signal,
+        wakeOn: [{ kind: 'PersistentVolumeClaim', namespace: ns, name }],
         detail: async () => {
           const [claimWhy, podWhy] = await Promise.all([
             claimEventsHint(ctx.cluster, ns, name),
