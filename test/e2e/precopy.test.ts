@@ -42,6 +42,7 @@ import {
 import { MANIFEST_SCRIPT } from '../helpers/tree.js';
 import { hostPathOf, manifestOnNode } from '../helpers/volumes.js';
 import { runPod, waitForClaimBound, waitForPodGone } from '../helpers/workloads.js';
+import { copyPodName } from '../../src/core/names.js';
 
 const execFileP = promisify(execFile);
 
@@ -172,6 +173,21 @@ describe('kubectl pvmove --precopy: a warm pass while the application runs', fun
     const running = await appPod(c, ns);
     expect(running.metadata?.uid, 'the app pod ran through the warm pass').to.equal(uid);
     expect(isReady(running)).to.equal(true);
+    // The final pass's pod is already up, beside the running app, waiting for the go.
+    const pods = await c.core.listNamespacedPod({
+      namespace: ns,
+      labelSelector: 'pvmove.kubectl.io/role=copy-pod',
+    });
+    expect(pods.items.map((p) => p.metadata?.name)).to.deep.equal([
+      copyPodName('data', journal!.migrationId),
+    ]);
+    const waiting = pods.items[0]!;
+    expect(waiting.metadata?.labels?.['pvmove.kubectl.io/pass'], 'the final pass pod').to.equal('final');
+    expect(waiting.status?.phase, 'started before the stop').to.equal('Running');
+    expect(waiting.metadata?.annotations?.['pvmove.kubectl.io/go'], 'no go while the app runs').to.equal(
+      undefined,
+    );
+    expect(waiting.spec?.nodeName, 'on the node where the app runs').to.equal(running.spec?.nodeName);
 
     // The application changes the data after the warm pass; the manifest right then is the source
     // at the moment of the stop (nothing writes after it: the app only sleeps).
