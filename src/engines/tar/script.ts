@@ -135,12 +135,20 @@ stats() {
     | awk '{n++; if ($1 == "f") b += $2} END {printf "%.0f %.0f\\n", n, b}'
 }
 
-# fingerprint -> sha256 of every source entry's change time, type, size, inode and path. ctime moves
-# on every write, chmod, chown, link, rename or delete below it (a deleted entry also leaves the
-# list) and no program can set it back, so two equal fingerprints mean nothing changed in between:
-# a copy made from the first is still a copy of the source.
-fingerprint() {
-  (cd /src && find . -xdev -printf '%C@ %y %s %i %p\\0') | sort -z | sha256sum | cut -c1-64
+# walk_source [measure] -> sha256 of every source entry's change time, type, size, inode and path
+# (the fingerprint). ctime moves on every write, chmod, chown, link, rename or delete below it (a
+# deleted entry also leaves the list) and no program can set it back, so two equal fingerprints mean
+# nothing changed in between: a copy made from the first is still a copy of the source. The same walk
+# writes /tmp/src.counts (type and size per entry, what verify_copy compares) and, with "measure",
+# the measure list /tmp/src.stat and the readahead list: one walk of the source instead of three.
+nl=$'\\n'
+walk_source() {
+  if [ "\${1:-}" = measure ]; then
+    (cd /src && find . -xdev -printf '%C@ %y %s %i %p\\0' \\( ! -path . -fprintf /tmp/src.counts '%y %s\\n' -fprintf /tmp/src.stat '%y %s %b %n %i\\n' \\
+      \\( -type f ! -path "*$nl*" -fprintf /tmp/readahead.list '%s %b %n %i %P\\n' \\) \\)) | sort -z | sha256sum | cut -c1-64
+  else
+    (cd /src && find . -xdev -printf '%C@ %y %s %i %p\\0' \\( ! -path . -fprintf /tmp/src.counts '%y %s\\n' \\)) | sort -z | sha256sum | cut -c1-64
+  fi
 }
 
 # verify_copy -> 0 when the target matches the source as --verify asks; else prints why and fails.
@@ -185,15 +193,28 @@ readahead() {
   done < /tmp/readahead.index
 }
 
-# Measure before copying, in one walk: the progress total, and whether the data fits (fail before
-# any claim is deleted).
-# The same walk lists the regular files for the readahead (a path with a newline in it is left to tar).
-nl=$'\\n'
+# After a warm pass, only what changed since is copied (level 1); the snapshot leaves the target
+# before anything else, so a final pass that fails half way is followed by a whole copy.
 walk_started=$(date +%s%N)
+level=0
+rm -f /tmp/snar
+if [ -s "$snapdir/snar" ] && cp "$snapdir/snar" /tmp/snar; then level=1; fi
+if [ "$pass" = final ] && [ -e "$snapdir" ]; then
+  rm -rf -- "$snapdir" && sync -f /dst || die ${COPY_EXIT.tarFailed} "tar-failed cannot remove the warm pass's snapshot from the target volume"
+fi
+# What the target holds already, for the room check: measured while the source is walked (a level 1
+# pass keeps the target's files; a level 0 pass clears them first, below).
+du_pid=""
+if [ "$level" = 1 ]; then du -sxB1 /dst > /tmp/dst.du & du_pid=$!; fi
+# Measure before copying, in the walk that takes the fingerprint: the progress total, and whether the
+# data fits (fail before any claim is deleted). It also lists the regular files for the readahead (a
+# path with a newline in it is left to tar).
 fp=""
 if [ "$pass" = final ]; then
-  fp=$(fingerprint) || die ${COPY_EXIT.unreadable} "unreadable cannot list every entry of the source volume"
+  fp=$(walk_source measure) || die ${COPY_EXIT.unreadable} "unreadable cannot list every entry of the source volume"
   say "fingerprint=$fp"
+else
+  walk_source measure > /dev/null || true # a warm pass reads a tree in use: what it misses, the final pass copies
 fi
 # An earlier run copied already: if the source is unchanged since and the target still matches, the
 # copy stands; otherwise it is made again from scratch (never trusted because it was made once).
@@ -208,14 +229,6 @@ if [ "$pass" = final ] && [ -n "\${${EXPECT_FINGERPRINT_ENV}:-}" ]; then
     say "earlier-copy target-differs $why"
   fi
 fi
-# After a warm pass, only what changed since is copied (level 1); the snapshot leaves the target
-# before anything else, so a final pass that fails half way is followed by a whole copy.
-level=0
-rm -f /tmp/snar
-if [ -s "$snapdir/snar" ] && cp "$snapdir/snar" /tmp/snar; then level=1; fi
-if [ "$pass" = final ] && [ -e "$snapdir" ]; then
-  rm -rf -- "$snapdir" && sync -f /dst || die ${COPY_EXIT.tarFailed} "tar-failed cannot remove the warm pass's snapshot from the target volume"
-fi
 say "pass $pass level=$level"
 # What an earlier, interrupted or outdated copy left on the target goes first: tar adds and
 # overwrites but never removes, and the target must hold exactly what the source holds.
@@ -223,10 +236,9 @@ if [ "$level" = 0 ] && [ -n "$(find /dst -xdev -mindepth 1 -maxdepth 1 ! -name l
   say "clearing-target entries of an earlier copy"
   find /dst -xdev -mindepth 1 -maxdepth 1 ! -name lost+found -exec rm -rf -- {} + || die ${COPY_EXIT.tarFailed} "tar-failed cannot clear the target volume"
 fi
-find /src -xdev -mindepth 1 -printf '%y %s %b %n %i\\n' \\( -type f ! -path "*$nl*" -fprintf /tmp/readahead.list '%s %b %n %i %P\\n' \\) > /tmp/src.stat \\
-  || [ "$pass" = warm ] || die ${COPY_EXIT.unreadable} "unreadable cannot list every directory of the source volume"
 read -r files total used blocks < <(awk '${MEASURE_AWK}' /tmp/src.stat)
-dst_used=$(du -sxB1 /dst | cut -f1)
+if [ -n "$du_pid" ]; then wait "$du_pid" || die ${COPY_EXIT.tarFailed} "tar-failed cannot measure the target volume"; else du -sxB1 /dst > /tmp/dst.du; fi
+dst_used=$(cut -f1 /tmp/dst.du)
 avail=$(df -B1 --output=avail /dst | tail -n1 | tr -d ' ')
 room=$((avail + dst_used))
 records=$(( (blocks + 2 + ${BLOCKING_FACTOR} - 1) / ${BLOCKING_FACTOR} ))
@@ -290,10 +302,15 @@ if [ "$pass" = warm ]; then
   exit 0
 fi
 say "copy done $figures"
+rm -f /tmp/fp.now
 why=$(verify_copy) || die ${COPY_EXIT.verifyFailed} "verify-failed $why"
 # Nothing may have written to the source while it was read (invariant 7 is also checked from
-# outside, but a pod that came and went between two looks would leave no other trace).
-[ "$(fingerprint)" = "$fp" ] || die ${COPY_EXIT.sourceChanged} "source-changed the source volume changed while it was copied; run the move again to copy it again"
+# outside, but a pod that came and went between two looks would leave no other trace). The
+# verification walked the source again and took its fingerprint (/tmp/fp.now), unless it was skipped.
+if [ ! -s /tmp/fp.now ]; then
+  walk_source > /tmp/fp.now || die ${COPY_EXIT.unreadable} "unreadable cannot list every entry of the source volume"
+fi
+[ "$(cat /tmp/fp.now)" = "$fp" ] || die ${COPY_EXIT.sourceChanged} "source-changed the source volume changed while it was copied; run the move again to copy it again"
 say "${verdict(verify)} $why $figures"
 `;
 }
@@ -305,8 +322,13 @@ function verdict(verify: VerifyMode): string {
 
 function verifyFunction(verify: VerifyMode): string {
   if (verify === 'none') return 'verify_copy() { :; }';
-  const count = `read -r sn sb < <(stats /src "")
-  read -r dn db < <(stats /dst "$prune")
+  // The source is walked again (its fingerprint to /tmp/fp.now, its counts) while the target is
+  // walked: the two trees in parallel, not one after the other (the application is down meanwhile).
+  const count = `stats /dst "$prune" > /tmp/dst.stats & local dst_pid=$!
+  if ! walk_source > /tmp/fp.now; then wait "$dst_pid" || true; echo "cannot list every entry of the source volume"; return 1; fi
+  wait "$dst_pid" || { echo "cannot list every entry of the target volume"; return 1; }
+  read -r sn sb < <(awk '{n++; if ($1 == "f") b += $2} END {printf "%.0f %.0f\\n", n, b}' /tmp/src.counts)
+  read -r dn db < /tmp/dst.stats
   if [ "$sn" != "$dn" ] || [ "$sb" != "$db" ]; then
     echo "source has $sn entries and $sb bytes, target has $dn entries and $db bytes"; return 1
   fi`;
@@ -317,8 +339,9 @@ function verifyFunction(verify: VerifyMode): string {
 }
 verify_copy() {
   ${count}
-  sums /src "" > /tmp/src.sha
-  sums /dst "$prune" > /tmp/dst.sha
+  sums /src "" > /tmp/src.sha & local src_pid=$!
+  sums /dst "$prune" > /tmp/dst.sha || { wait "$src_pid" || true; echo "cannot read every file of the target volume"; return 1; }
+  wait "$src_pid" || { echo "cannot read every file of the source volume"; return 1; }
   if ! cmp -s /tmp/src.sha /tmp/dst.sha; then
     diff /tmp/src.sha /tmp/dst.sha | head -n 10 >&2 || true
     echo "sha256 of some files differ (see the diff above)"; return 1
