@@ -15,13 +15,14 @@
 // Disk profiles (--disks, disks.ts; default local,net-1ms): every dataset is benched on each. `local`
 // is the test bed's disk as it is. `net-<N>ms` reads the source through slowfs
 // (scripts/testbed/slowfs, built once by its build.sh into ~/.cache/kubectl-pvmove/slowfs-<hash>/):
-// a FUSE passthrough that waits N ms before answering each read request (up to 128 KiB) and each
-// open, requests served concurrently, as a network volume's latency. The dataset is written into a
+// a FUSE passthrough that waits N ms before answering each read request (a page-cache miss, up to
+// 128 KiB), requests served concurrently, as a block network volume's latency; `nfs-<N>ms` also
+// waits N ms before each open and each uncached lookup, as a network filesystem. The dataset is written into a
 // backing directory under /tmp/pvmove-bench-slowfs/ and slowfs mounts it on the source claim's own
 // hostPath PV directory, so the copy pod and the node tools read through the same mount; targets
 // stay on the local disk. Each dataset runs at its profile's scale (local 1; net-<N>ms large 0.5/N,
 // small 0.05/N, mixed 0.1/N: a 1 ms disk gets 1 GiB, 10,000 small files, 2,000 + 20 medium + 2
-// sparse), times --scale (--quick: 0.02); the table prints it. Every contender is
+// sparse; nfs-<N>ms half the small and mixed), times --scale (--quick: 0.02); the table prints it. Every contender is
 // compared with the best node tool of its dataset and disk (the faster of tar | tar and cp -a by
 // their medians: "x best node"). Mounts are released by path and slowfs stopped by its pid file's
 // pid, also when the bench fails; each unmount logs what slowfs served (reads, opens, lookups).

@@ -1,7 +1,7 @@
 // The copy bench's disk profiles: the test bed's own disk ("local"), or that disk read through
 // slowfs (scripts/testbed/slowfs: a FUSE passthrough that waits a fixed time before answering each
-// read request and each open), as a network volume answers: `net-1ms`, `net-5ms`, `net-0ms` (the
-// FUSE layer alone). Only the source of a copy is emulated: for a slow profile the dataset is
+// read request, and for nfs-* each open and lookup), as a network volume answers: `net-1ms`,
+// `net-5ms`, `nfs-1ms`, `net-0ms` (the FUSE layer alone); see parseDisk. Only the source of a copy is emulated: for a slow profile the dataset is
 // written into a backing directory, and slowfs mounts it on the source claim's own hostPath PV
 // directory, so the copy pod (through its hostPath volume) and the node tools read the same mount;
 // every target stays on the local disk.
@@ -37,17 +37,29 @@ export interface DiskProfile {
   slow: boolean;
   readDelayMs: number;
   openDelayMs: number;
+  lookupDelayMs: number;
   /** Each dataset's scale on this profile when --scale is 1 (small files on a 5 ms disk at full size take hours). */
   scales: Record<DatasetName, number>;
   description: string;
 }
 
 /**
- * `local` or `net-<N>ms` (N >= 0, decimals allowed): N ms before each read request and each open.
- * A slow profile's scales keep a serial reader (tar, cp, rsync) near 10-40 s per dataset: a small
- * file costs it about 2N ms + 2 ms (open, one read, the FUSE round trips), 128 KiB of a large file
- * about N ms / 2 (the kernel's readahead keeps two requests in flight). At 1 ms: large 0.5 (1 GiB),
- * small 0.05 (10,000 files), mixed 0.1 (2,000 small files, 20 medium, 2 sparse).
+ * `local`, `net-<N>ms` or `nfs-<N>ms` (N >= 0, decimals allowed):
+ *
+ * - `net-<N>ms`, a block network volume (EBS, Persistent Disk, Ceph RBD, Longhorn): N ms before
+ *   each read request, i.e. each page-cache miss of file data. Metadata (lookups, opens, stat) costs
+ *   only the FUSE round trip: the backing ext4 reads its inodes and directories from the local
+ *   disk, so a cold walk of the tree is faster here than on a real block network volume (where
+ *   those blocks are misses too, though 16 inodes share one).
+ * - `nfs-<N>ms`, a network filesystem: N ms also before each open (close-to-open consistency asks
+ *   the server on every open, cached data or not) and each lookup of a name the kernel has not
+ *   cached (the entry cache lasts 1 s).
+ *
+ * A slow profile's scales keep a serial reader (tar, cp, rsync) near 10-40 s per dataset: on
+ * net-1ms a small file costs it about 3 ms (one read miss and the FUSE round trips), 128 KiB of a
+ * large file about 0.5 ms (the kernel's readahead keeps about two requests in flight). At 1 ms:
+ * large 0.5 (1 GiB), small 0.05 (10,000 files), mixed 0.1 (2,000 small files, 20 medium, 2 sparse);
+ * nfs halves small and mixed.
  */
 export function parseDisk(spec: string): DiskProfile {
   if (spec === 'local')
@@ -56,23 +68,29 @@ export function parseDisk(spec: string): DiskProfile {
       slow: false,
       readDelayMs: 0,
       openDelayMs: 0,
+      lookupDelayMs: 0,
       scales: { large: 1, small: 1, mixed: 1 },
       description: 'the test bed disk',
     };
-  const m = /^net-(\d+(?:\.\d+)?)ms$/.exec(spec);
-  if (!m) throw new Error(`unknown disk profile ${spec}: local or net-<N>ms (e.g. net-1ms)`);
-  const ms = Number(m[1]);
+  const m = /^(net|nfs)-(\d+(?:\.\d+)?)ms$/.exec(spec);
+  if (!m) throw new Error(`unknown disk profile ${spec}: local, net-<N>ms or nfs-<N>ms (e.g. net-1ms)`);
+  const nfs = m[1] === 'nfs';
+  const ms = Number(m[2]);
+  const perFile = nfs ? 2 : 1;
   return {
     name: spec,
     slow: true,
     readDelayMs: ms,
-    openDelayMs: ms,
+    openDelayMs: nfs ? ms : 0,
+    lookupDelayMs: nfs ? ms : 0,
     scales: {
       large: Math.min(1, 0.5 / ms),
-      small: Math.min(1, 0.05 / ms),
-      mixed: Math.min(1, 0.1 / ms),
+      small: Math.min(1, 0.05 / ms / perFile),
+      mixed: Math.min(1, 0.1 / ms / perFile),
     },
-    description: `slowfs: ${ms} ms per read request and per open`,
+    description: nfs
+      ? `slowfs: ${ms} ms per read request, per open and per uncached lookup (a network filesystem)`
+      : `slowfs: ${ms} ms per read request (a block network volume: each page-cache miss of file data)`,
   };
 }
 
@@ -185,6 +203,8 @@ export class SlowMounts {
           `${disk.readDelayMs}ms`,
           '-open-delay',
           `${disk.openDelayMs}ms`,
+          '-lookup-delay',
+          `${disk.lookupDelayMs}ms`,
           '-pid-file',
           rec.pidFile,
         ],

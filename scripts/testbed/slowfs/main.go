@@ -12,7 +12,8 @@
 // permissions), and serves until the mount point is unmounted (`umount DIR`) or it gets SIGTERM /
 // SIGINT (then it unmounts itself). On exit it prints the requests it served to stderr.
 // Kernel passthrough (FUSE_PASSTHROUGH, which would let reads bypass the daemon and its delay) is
-// never offered.
+// never offered. Files are opened with FOPEN_KEEP_CACHE: the page cache survives an open, as on a
+// local filesystem (the backing directory must not change behind the mount's back).
 package main
 
 import (
@@ -51,6 +52,10 @@ func (n *node) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, s
 	if errno != 0 {
 		return fh, fuseFlags, errno
 	}
+	// FOPEN_KEEP_CACHE: without it the kernel drops a file's cached pages at every open, so data
+	// one process read ahead would be read again by the next one to open the file; a local or
+	// block-backed filesystem keeps them (and NFS does while the file is unchanged).
+	fuseFlags |= fuse.FOPEN_KEEP_CACHE
 	if lf, ok := fh.(*fs.LoopbackFile); ok {
 		return &file{LoopbackFile: lf}, fuseFlags, 0
 	}
