@@ -203,7 +203,7 @@ async function benchDataset(
   mounts: SlowMounts,
   log: (s: string) => void,
 ): Promise<DatasetResult> {
-  const dscale = disk.scales[name] * scale;
+  const dscale = Number((disk.scales[name] * scale).toPrecision(3));
   const ns = await createNamespace(c, `bench-${name}-${disk.name.replace(/[^a-z0-9-]/g, '-')}`);
   const dirs = new Set<string>();
   const tag = `${name}@${disk.name}`;
@@ -511,15 +511,25 @@ async function main(): Promise<void> {
       });
   }
   log(
-    `${runs} runs, datasets ${datasets.join(',')}, disks ${disks.map((d) => `${d.name} (scales ${datasets.map((n) => `${n} ${d.scales[n] * scale}`).join(', ')})`).join('; ')}; page cache drop ${canDrop ? 'works' : 'NOT permitted: caches are warm for all contenders alike'}; load ${loadAverage()}`,
+    `${runs} runs, datasets ${datasets.join(',')}, disks ${disks.map((d) => `${d.name} (scales ${datasets.map((n) => `${n} ${Number((d.scales[n] * scale).toPrecision(3))}`).join(', ')})`).join('; ')}; page cache drop ${canDrop ? 'works' : 'NOT permitted: caches are warm for all contenders alike'}; load ${loadAverage()}`,
   );
 
   const c = connect();
   const startLoad = loadAverage();
   const started = new Date();
   const results: DatasetResult[] = [];
+  // What is done so far goes to <out>.partial.json after each dataset: a failure late in a long
+  // run keeps the rows before it.
+  const partial = outFile.replace(/\.json$/, '') + '.partial.json';
   for (const disk of disks)
-    for (const d of datasets) results.push(await benchDataset(c, d, disk, mounts, log));
+    for (const d of datasets) {
+      results.push(await benchDataset(c, d, disk, mounts, log));
+      writeFileSync(
+        partial,
+        `${JSON.stringify({ date: started.toISOString(), table: results.flatMap(rows), datasets: results }, null, 2)}\n`,
+      );
+      log(`rows so far in ${path.relative(root, partial)}:\n${table(results.flatMap(rows))}`);
+    }
   const seed = withSeed ? await benchSeed(c, log) : [];
 
   const all = results.flatMap(rows);
@@ -538,6 +548,7 @@ async function main(): Promise<void> {
     date: started.toISOString(),
     end: new Date().toISOString(),
     commit: sh('git -C "$D" rev-parse --short HEAD', { D: root }).trim(),
+    cli: process.env.PVMOVE_BIN ?? "this checkout's source (tsx)",
     machine: machine(),
     scale,
     runs,
@@ -564,9 +575,10 @@ async function main(): Promise<void> {
     seed,
   };
   writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
+  rmSync(partial, { force: true });
   const m = report.machine;
   process.stdout.write(
-    `\ncopy bench ${report.date.slice(0, 16).replace('T', ' ')}-${report.end.slice(11, 16)} UTC, commit ${report.commit}; ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB, kernel ${m.kernel}, /tmp on ${m.tmpDevice}\n` +
+    `\ncopy bench ${report.date.slice(0, 16).replace('T', ' ')}-${report.end.slice(11, 16)} UTC, commit ${report.commit} (CLI: ${report.cli}); ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB, kernel ${m.kernel}, /tmp on ${m.tmpDevice}\n` +
       `load average ${startLoad} at the start, ${report.loadAverage.beforeContenders.min}-${report.loadAverage.beforeContenders.max} before the contenders (median ${report.loadAverage.beforeContenders.median}), ${report.loadAverage.end} at the end; page cache ${canDrop ? 'dropped before every contender' : 'NOT dropped'}\n` +
       `medians of ${runs} run(s), min-max over the runs; x best node = the faster of tar | tar and cp -a (by median) on that dataset and disk / the contender\n` +
       disks.map((d) => `  disk ${d.name}: ${d.description}\n`).join('') +
