@@ -185,8 +185,8 @@ BEGIN {
  * follows tar), never more than the controller's window ahead of tar's read counter (`rchar` in
  * /proc/PID/io). Only an optimisation: every error is ignored, and it stops when PID is gone. The
  * controller's state carries over from one call to the next (/tmp/readahead.ctl); RESET=1 starts a
- * new epoch (the position counts from 0 again). Leaves `items-done items depth chunk-MiB trail` in
- * /tmp/readahead.done.
+ * new epoch (the position counts from 0 again). Leaves `items-reached items depth chunk-MiB trail`
+ * (items counted over all calls) in /tmp/readahead.done.
  */
 export function readaheadFunction(): string {
   return `ra_controller='${CONTROLLER_AWK.replaceAll("'", "'\\''")}'
@@ -199,8 +199,13 @@ readahead() {
   for limit in /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory/memory.limit_in_bytes; do
     if [ -r "$limit" ] && read -r value < "$limit" && [[ "$value" =~ ^[0-9]+$ ]] && [ $((value / 4)) -lt "$cap" ]; then cap=$((value / 4)); fi
   done
+  # Readers still running when the copy is over (or this is stopped) only compete with what follows.
+  stop_readers() { kill $(jobs -p) 2>/dev/null; wait; }
+  trap 'stop_readers; exit 0' TERM
+  local before=0 planned=0
+  if [ -s /tmp/readahead.done ]; then read -r before planned _ < /tmp/readahead.done; fi
   items=$(wc -l < "$2")
-  if [ -s /tmp/readahead.ctl ]; then read -r ctl < /tmp/readahead.ctl; fi
+  if [ -s /tmp/readahead.ctl ]; then read -r ctl < /tmp/readahead.ctl && read -r depth chunk window _ <<< "$ctl"; fi
   cd /src || return 0
   # sample AT: tar's read counter into pos (1 when tar is gone), and the controller's next state.
   sample() {
@@ -216,12 +221,12 @@ readahead() {
       ctl=$(awk -v s="$ctl" -v t="$now" -v p="$pos" -v a="$2" -v cap="$cap" -v reset="$reset" -v fixed="\${PVMOVE_READAHEAD_DEPTH:-}" "$ra_controller") || return 1
       reset=0; echo "$ctl" > /tmp/readahead.ctl
       read -r depth chunk window _ <<< "$ctl"
-      echo "$done $items $depth $((chunk / 1048576)) \${ctl##* }" > /tmp/readahead.done
+      echo "$((before + done)) $((planned + items)) $depth $((chunk / 1048576)) \${ctl##* }" > /tmp/readahead.done
     fi
   }
   while read -r start len kind arg path; do
     while :; do
-      sample "$1" "$start" "\${4:-}" "\${5:-0}" || { wait; return 0; }
+      sample "$1" "$start" "\${4:-}" "\${5:-0}" || { stop_readers; return 0; }
       # Passed already: skip. Off (depth 0), or too far ahead: wait for tar.
       if [ "$pos" -gt $((start + len)) ]; then break; fi
       if [ "$depth" -gt 0 ] && [ $((pos + window)) -ge "$start" ]; then break; fi
@@ -243,7 +248,7 @@ readahead() {
     while [ "$running" -ge "$depth" ] && [ "$running" -gt 0 ]; do wait -n; running=$((running - 1)); done
   done < "$2"
   wait
-  echo "$done $items $depth $((chunk / 1048576)) \${ctl##* }" > /tmp/readahead.done
+  echo "$((before + done)) $((planned + items)) $depth $((chunk / 1048576)) \${ctl##* }" > /tmp/readahead.done
 }`;
 }
 
