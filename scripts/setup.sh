@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh Debian 12 machine (root): the test bed's Debian
 # packages, the npm dependencies (with the pinned Node 26 that npm scripts run on), and the release's
-# tools (scripts/binary/tools.sh: rcodesign and krew, built once and cached).
+# tools (scripts/binary/tools.sh: rcodesign and krew, built once and cached), and the bench's
+# emulated disk (scripts/testbed/slowfs/build.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/testbed/install-deps.sh
@@ -29,3 +30,6 @@ fi
 # rcodesign needs a recent Rust (cargo), krew Go: without them the rest of the tests still run, and
 # the release and the krew e2e test fail saying what is missing.
 bash scripts/binary/tools.sh || echo "setup: rcodesign or krew could not be built (see above); npm run release and the krew e2e test need them" >&2
+# slowfs, the copy bench's emulated network disk (a FUSE passthrough with a delay per request; Go
+# module github.com/hanwen/go-fuse/v2): built once, cached in ~/.cache/kubectl-pvmove/slowfs-<hash>/.
+bash scripts/testbed/slowfs/build.sh >/dev/null || echo "setup: slowfs could not be built (see above); npm run bench -- --disks net-... needs it" >&2

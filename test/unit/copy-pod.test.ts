@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { copyScript, READAHEAD, READAHEAD_BATCH_AWK } from '../../src/engines/tar/script.js';
+import { copyScript, PLAN_AWK, READAHEAD } from '../../src/engines/tar/script.js';
 
 const base: CopyPodSpec = {
   name: 'pvmove-copy-data-m1',
@@ -124,23 +124,29 @@ describe('copy pod hash', () => {
   });
 });
 
-describe('copy script readahead batches', () => {
+describe('copy script readahead plan', () => {
   // The awk program runs here as it runs in the copy pod (Debian's mawk in both places).
-  const batches = (list: string): { index: string; files: Record<string, string> } => {
+  const plan = (list: string, large = 0): Record<string, string> => {
     const dir = mkdtempSync(path.join(tmpdir(), 'pvmove-ra-'));
     try {
-      const program = READAHEAD_BATCH_AWK.replaceAll('/tmp/readahead/', `${dir}/`);
-      const index = execFileSync('awk', [program], { input: list, encoding: 'utf8' });
+      execFileSync('mkdir', ['-p', `${dir}/readahead`, `${dir}/large`]);
+      const program = PLAN_AWK.replaceAll('/tmp/', `${dir}/`);
+      execFileSync('awk', ['-v', `large=${large}`, '-v', 'bf=256', program], {
+        input: list,
+        encoding: 'utf8',
+      });
       const files: Record<string, string> = {};
-      for (const name of readdirSync(dir)) files[name] = readFileSync(path.join(dir, name), 'utf8');
-      return { index, files };
+      for (const sub of ['readahead', 'large'])
+        for (const name of readdirSync(`${dir}/${sub}`))
+          files[`${sub}/${name}`] = readFileSync(path.join(dir, sub, name), 'utf8');
+      return files;
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   };
 
   it('reads each inode once, skips empty and sparse files, keeps spaces in names', () => {
-    const { index, files } = batches(
+    const files = plan(
       [
         '4096 8 1 11 a file',
         '0 0 1 12 empty',
@@ -149,29 +155,50 @@ describe('copy script readahead batches', () => {
         '100 8 2 14 dir/other link',
       ].join('\n') + '\n',
     );
-    expect(index).to.equal('1 0\n');
-    expect(files).to.deep.equal({ '1.files': 'a file\nlinked\n' });
-  });
-
-  it('reads a large file as chunks, and gives each batch the data bytes before it', () => {
-    const chunk = READAHEAD.chunkBytes;
-    const perBatch = READAHEAD.batchBytes / chunk;
-    const big = (perBatch + 1) * chunk + 10; // one batch full of chunks, then a chunk and a tail
-    const { index, files } = batches(
-      [`${big} ${Math.ceil(big / 512)} 1 1 big one`, `10 8 1 2 s1`, `20 8 1 3 s2`].join('\n') + '\n',
-    );
-    expect(index).to.equal(`1 0\n2 ${READAHEAD.batchBytes}\n`);
-    const first = Array.from({ length: perBatch }, (_, i) => `${i * chunk} ${chunk} big one\n`).join('');
     expect(files).to.deep.equal({
-      '1.chunks': first,
-      '2.chunks': `${perBatch * chunk} ${chunk} big one\n${(perBatch + 1) * chunk} 10 big one\n`,
-      '2.files': 's1\ns2\n',
+      'readahead/1.files': 'a file\nlinked\n',
+      'readahead/work': '0 4196 f 1\n',
     });
   });
 
-  it('closes a batch of small files at its file limit', () => {
-    const many = Array.from({ length: READAHEAD.batchFiles + 1 }, (_, i) => `1 8 1 ${i + 10} f${i}`);
-    expect(batches(many.join('\n') + '\n').index).to.equal(`1 0\n2 ${READAHEAD.batchFiles}\n`);
+  it('reads a large file as segments, and gives each item the data bytes before it', () => {
+    const seg = READAHEAD.segmentBytes;
+    const big = seg + 10;
+    const files = plan(
+      [`10 8 1 2 s1`, `${big} ${Math.ceil(big / 512)} 1 1 big one`, `20 8 1 3 s2`].join('\n') + '\n',
+    );
+    expect(files['readahead/work']).to.equal(
+      `0 10 f 1\n10 ${seg} c 0 big one\n${10 + seg} 10 c ${seg} big one\n${20 + seg} 20 f 2\n`,
+    );
+    expect(files['readahead/2.files']).to.equal('s2\n');
+  });
+
+  it('closes a group of small files at its file limit', () => {
+    const many = Array.from({ length: READAHEAD.filesPerReader + 1 }, (_, i) => `1 8 1 ${i + 10} f${i}`);
+    expect(plan(many.join('\n') + '\n')['readahead/work']).to.equal(
+      `0 ${READAHEAD.filesPerReader} f 1\n${READAHEAD.filesPerReader} 1 f 2\n`,
+    );
+  });
+
+  it('sets large single-link files apart for cp, with their records and tar exclusions', () => {
+    const mib = 1024 * 1024;
+    const files = plan(
+      [
+        `${2 * mib} 4096 1 1 dir/big one`,
+        `10 8 1 2 small`,
+        `${2 * mib} 4096 2 3 linked`,
+        `${3 * mib} 6144 1 4 back\\slash`,
+        `${mib} 2048 1 5 b*[x]`,
+      ].join('\n') + '\n',
+      mib,
+    );
+    expect(files['large/index']).to.equal(`1 16 0 dir/big one\n2 24 ${2 * mib} b*[x]\n`);
+    expect(files['large/exclude']).to.equal('./dir/big one\n./b*[x]\n');
+    expect(files['large/1.work']).to.equal(`0 ${2 * mib} c 0 dir/big one\n`);
+    expect(files['large/2.work']).to.equal(`${2 * mib} ${mib} c 0 b*[x]\n`);
+    // tar keeps the small file, the hardlinked one and the one with a backslash in its name.
+    expect(files['readahead/work']).to.equal(`0 ${10 + 5 * mib} f 1\n`);
+    expect(files['readahead/1.files']).to.equal('small\nlinked\nback\\slash\n');
   });
 });
 

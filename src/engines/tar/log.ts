@@ -3,20 +3,27 @@
 import type { CopyReport, ProgressFigures, ProgressSample } from '../../core/copy-engine.js';
 import { emptyReport, fields, figures, num, readLog, type LogDialect } from '../shared/log-protocol.js';
 
-/** The report as this engine's log fills it in. */
-export type CopyLogState = CopyReport;
+/**
+ * The report as this engine's log fills it in; `copiedRecords`: the archive records the large
+ * files `cp` copied before tar stand for (tar's own checkpoints count only what it archives).
+ */
+export type CopyLogState = CopyReport & { copiedRecords?: number };
 
 export const emptyCopyLog = emptyReport;
 
 /** tar's own lines: its checkpoint echo ("tar: PVMOVE progress ...") and the copy's totals. */
 const TAR_DIALECT: LogDialect = {
-  tools: /^(tar|find|du|sha256sum|bash|cmp): /,
+  tools: /^(tar|find|du|sha256sum|bash|cmp|cp): /,
   // tar prints its checkpoint echo on stderr as "tar: PVMOVE progress ...".
   unwrap: (line) => line.replace(/^tar: (?=PVMOVE )/, ''),
   read(body, s) {
     if (body.startsWith('progress ')) {
-      const cp = num(fields(body).checkpoint);
+      const f = fields(body);
+      const cp = num(f.checkpoint);
       if (cp !== undefined && cp > s.checkpoint) s.checkpoint = cp;
+      const copied = num(f.copied_records);
+      const state = s as CopyLogState;
+      if (copied !== undefined && copied > (state.copiedRecords ?? 0)) state.copiedRecords = copied;
       return true;
     }
     if (body.startsWith('total_bytes=')) {
@@ -42,7 +49,7 @@ export function copyFraction(s: CopyLogState): number | undefined {
   if (s.copyDone) return 1;
   if (!s.archiveRecords || !s.checkpointRecords) return undefined;
   // The estimate ignores long-name headers and sparse maps; never claim 100% before tar is done.
-  return Math.min((s.checkpoint * s.checkpointRecords) / s.archiveRecords, 0.99);
+  return Math.min((s.checkpoint * s.checkpointRecords + (s.copiedRecords ?? 0)) / s.archiveRecords, 0.99);
 }
 
 /** Bytes done/total, and rate and ETA over the samples (first to last, so bursts average out). */

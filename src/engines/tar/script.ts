@@ -4,6 +4,7 @@
 // that cannot read a file must fail loudly). Lines starting with `PVMOVE ` are the protocol the
 // CLI reads from the pod's log (see log.ts).
 import { EXPECT_FINGERPRINT_ENV, PASS_ENV } from '../shared/copy-pod.js';
+import { COPY_LARGE_FUNCTION, LARGE_FILE_BYTES, PLAN_AWK, readaheadFunction } from './readahead.js';
 import type { VerifyMode } from '../../core/types.js';
 
 /** Exit codes of the copy pod, reported back in failure messages. */
@@ -56,61 +57,7 @@ $1 == "f" { data = ($2 < alloc ? $2 : alloc); b += data; u += alloc; k += 3 + in
 { u += alloc; k += 3 }
 END { printf "%.0f %.0f %.0f %.0f\\n", n, b, u, k }`;
 
-/**
- * Readahead: parallel readers warm the page cache with the source's data just ahead of tar. tar reads
- * one file at a time, so on a cold cache it waits for every read in turn (one request in flight);
- * eight readers keep the disk's queue full and tar then reads from memory. Small files are read by
- * `cat`, many files per process; a large file is read as 8 MiB chunks by `dd`, eight at once, so one
- * big file is read in parallel too. tar still does all the copying, so what is preserved and how
- * progress is counted do not change. Figures in docs/performance.md.
- */
-export const READAHEAD = {
-  /** Readers (cat or dd processes) at once. */
-  readers: 8,
-  /** Files per cat process (one process per group of small files, never one per file). */
-  filesPerReader: 64,
-  /** Files above this size are read in chunks of this size. */
-  chunkBytes: 8 * 1024 * 1024,
-  /** A batch closes at this many bytes or files; the readers work through one batch at a time. */
-  batchBytes: 64 * 1024 * 1024,
-  batchFiles: 2048,
-  /**
-   * At most this far ahead of tar (and a quarter of the memory the pod may use), so the warmed pages
-   * are still in memory when tar gets there.
-   */
-  windowBytes: 1024 * 1024 * 1024,
-} as const;
-
-/**
- * Splits the readahead list (`size blocks links inode path` lines) into batches under
- * /tmp/readahead: N.files (paths of small files) and N.chunks (`offset length path` of a large
- * file's chunks), and prints an index line "N start-offset" per batch, the offset being the data
- * bytes before it in walk order (what tar's read counter shows when it gets there). Sparse files
- * (reading their holes would only make zeros), empty files and further links of an inode are left
- * to tar.
- */
-export const READAHEAD_BATCH_AWK = `function batch() {
-  if (n) { close("/tmp/readahead/" n ".files"); close("/tmp/readahead/" n ".chunks") }
-  n++; printf "%d %.0f\\n", n, off; bb = 0; bf = 0
-}
-{ size = $1; alloc = $2 * 512 }
-size == 0 || alloc < size { next }
-$3 > 1 && seen[$4]++ { next }
-{
-  path = $0; for (i = 0; i < 4; i++) path = substr(path, index(path, " ") + 1)
-  if (size <= ${READAHEAD.chunkBytes}) {
-    if (n == 0 || bb >= ${READAHEAD.batchBytes} || bf >= ${READAHEAD.batchFiles}) batch()
-    print path > ("/tmp/readahead/" n ".files")
-    bb += size; bf++; off += size
-    next
-  }
-  for (o = 0; o < size; o += ${READAHEAD.chunkBytes}) {
-    if (n == 0 || bb >= ${READAHEAD.batchBytes} || bf >= ${READAHEAD.batchFiles}) batch()
-    len = size - o; if (len > ${READAHEAD.chunkBytes}) len = ${READAHEAD.chunkBytes}
-    printf "%.0f %.0f %s\\n", o, len, path > ("/tmp/readahead/" n ".chunks")
-    bb += len; bf++; off += len
-  }
-}`;
+export { READAHEAD, PLAN_AWK, CONTROLLER_AWK, LARGE_FILE_BYTES } from './readahead.js';
 
 export function copyScript(verify: VerifyMode): string {
   return `set -euo pipefail
@@ -154,44 +101,9 @@ walk_source() {
 # verify_copy -> 0 when the target matches the source as --verify asks; else prints why and fails.
 ${verifyFunction(verify)}
 
-# readahead TAR_PID: cat the source's files in batches, in walk order, never more than the window
-# ahead of what tar has read (its rchar in /proc). Only an optimisation: every error is ignored, and
-# it stops when tar is gone or its counter cannot be read.
-readahead() {
-  set +e
-  local window=${READAHEAD.windowBytes} avail limit key value pos batch start
-  while read -r key value _; do if [ "$key" = "MemAvailable:" ]; then avail=$((value * 1024)); fi; done < /proc/meminfo
-  if [ -n "\${avail:-}" ] && [ $((avail / 4)) -lt "$window" ]; then window=$((avail / 4)); fi
-  for limit in /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory/memory.limit_in_bytes; do
-    if [ -r "$limit" ] && read -r value < "$limit" && [[ "$value" =~ ^[0-9]+$ ]] && [ $((value / 4)) -lt "$window" ]; then window=$((value / 4)); fi
-  done
-  cd /src || return 0
-  local dir=/tmp/readahead running offset length path
-  while read -r batch start; do
-    while :; do
-      pos=""
-      while read -r key value; do if [ "$key" = "rchar:" ]; then pos=$value; break; fi; done < "/proc/$1/io" 2>/dev/null
-      if [ -z "$pos" ]; then return 0; fi
-      if [ $((pos + window)) -ge "$start" ]; then break; fi
-      sleep 0.2
-    done
-    # A batch tar has already read past is skipped.
-    if [ "$pos" -gt $((start + ${READAHEAD.batchBytes})) ]; then continue; fi
-    if [ -s "$dir/$batch.files" ]; then
-      xargs -d '\\n' -P ${READAHEAD.readers} -n ${READAHEAD.filesPerReader} cat -- < "$dir/$batch.files" > /dev/null 2>&1
-    fi
-    if [ -s "$dir/$batch.chunks" ]; then
-      running=0
-      while read -r offset length path; do
-        dd if="$path" of=/dev/null bs=1M skip="$offset" count="$length" iflag=skip_bytes,count_bytes status=none 2>/dev/null &
-        running=$((running + 1))
-        if [ "$running" -ge ${READAHEAD.readers} ]; then wait -n; running=$((running - 1)); fi
-      done < "$dir/$batch.chunks"
-      wait
-    fi
-    echo "$batch" > /tmp/readahead.done
-  done < /tmp/readahead.index
-}
+# readahead TAR_PID (adaptive depth and chunk size) and copy_large (large files by cp): readahead.ts.
+${readaheadFunction()}
+${COPY_LARGE_FUNCTION}
 
 # After a warm pass, only what changed since is copied (level 1); the snapshot leaves the target
 # before anything else, so a final pass that fails half way is followed by a whole copy.
@@ -244,8 +156,12 @@ room=$((avail + dst_used))
 records=$(( (blocks + 2 + ${BLOCKING_FACTOR} - 1) / ${BLOCKING_FACTOR} ))
 every=$(( records / ${TARGET_CHECKPOINTS} ))
 if [ "$every" -lt 1 ]; then every=1; fi
-mkdir -p /tmp/readahead
-awk '${READAHEAD_BATCH_AWK}' /tmp/readahead.list > /tmp/readahead.index
+# A plain copy (no snapshot, level 0) leaves large files to cp (copy_large); an incremental pass
+# needs every file in tar's archive.
+large=0
+if [ "$pass" = final ] && [ "$level" = 0 ]; then large=\${PVMOVE_LARGE_FILE_BYTES:-${LARGE_FILE_BYTES}}; fi
+rm -rf /tmp/readahead /tmp/large /tmp/readahead.ctl /tmp/readahead.done; mkdir -p /tmp/readahead /tmp/large; : > /tmp/readahead/work
+awk -v large="$large" -v bf=${BLOCKING_FACTOR} '${PLAN_AWK}' /tmp/readahead.list
 say "total_bytes=$total files=$files used_bytes=$used archive_records=$records checkpoint_records=$every target_room=$room"
 if [ "$used" -gt "$room" ]; then die ${COPY_EXIT.insufficientSpace} "insufficient-space the data uses $used bytes but the target volume has room for $room"; fi
 
@@ -260,7 +176,14 @@ walk_ms=$(( (started - walk_started) / 1000000 ))
 # compared); extracting a level 1 archive deletes what the source no longer has. A warm pass reads a
 # tree that may change under it: a file changed or gone meanwhile is not an error there (the final
 # pass copies it), anything else is.
-create_incremental=(); extract_incremental=(); warm_reading=()
+create_incremental=(); extract_incremental=(); warm_reading=(); large_files=(); cp_files=0
+# Large files first, by cp, into directories tar then extracts over (it sets their metadata last).
+if [ -s /tmp/large/index ]; then
+  copy_large || die ${COPY_EXIT.tarFailed} "tar-failed cp could not copy every large file (see the cp lines above)"
+  large_files=(--anchored --no-wildcards --exclude-from=/tmp/large/exclude)
+  cp_files=$(wc -l < /tmp/large/exclude)
+fi
+copy_ms_large=$(( ($(date +%s%N) - started) / 1000000 ))
 if [ "$pass" = warm ] || [ "$level" = 1 ]; then create_incremental=(--listed-incremental=/tmp/snar --no-check-device); fi
 if [ "$level" = 1 ]; then extract_incremental=(--listed-incremental=/dev/null); fi
 if [ "$pass" = warm ]; then warm_reading=(--ignore-failed-read --warning=no-file-changed --warning=no-file-removed --warning=no-file-shrank); fi
@@ -269,18 +192,17 @@ tar --extract --file=- --directory=/dst --numeric-owner --same-owner --preserve-
     "\${extract_incremental[@]}" --blocking-factor=${BLOCKING_FACTOR} --read-full-records < /tmp/archive &
 extract_pid=$!
 tar --create --file=- --directory=/src --numeric-owner --acls --xattrs --xattrs-include='*' --sparse --one-file-system \\
-    "\${create_incremental[@]}" "\${warm_reading[@]}" --blocking-factor=${BLOCKING_FACTOR} \\
+    "\${create_incremental[@]}" "\${warm_reading[@]}" "\${large_files[@]}" --blocking-factor=${BLOCKING_FACTOR} \\
     --checkpoint="$every" --checkpoint-action="echo=PVMOVE progress checkpoint=%u" . > /tmp/archive &
 create_pid=$!
 # A level 1 pass reads only what changed: warming every file ahead of it would read the whole volume.
 readahead_pid=""
-if [ "$level" = 0 ]; then readahead "$create_pid" & readahead_pid=$!; fi
+if [ "$level" = 0 ]; then readahead "$create_pid" /tmp/readahead/work 1 & readahead_pid=$!; fi
 create_rc=0; wait "$create_pid" || create_rc=$?
 extract_rc=0; wait "$extract_pid" || extract_rc=$?
 if [ -n "$readahead_pid" ]; then kill "$readahead_pid" 2>/dev/null || true; fi
-ra_done=0
-if [ -s /tmp/readahead.done ]; then read -r ra_done < /tmp/readahead.done || true; fi
-ra_batches=$(wc -l < /tmp/readahead.index)
+ra_done=0; ra_items=$(wc -l < /tmp/readahead/work); ra_depth=0; ra_chunk=0; ra_trail=-
+if [ -s /tmp/readahead.done ]; then read -r ra_done ra_items ra_depth ra_chunk ra_trail < /tmp/readahead.done || true; fi
 # A level 1 extraction removed the target's lost+found with everything the source does not have.
 if [ -n "$prune" ] && [ ! -e /dst/lost+found ]; then mkdir -m 0700 /dst/lost+found || true; fi
 # tar's exit code 1 is "some files differ": on a tree in use, files that changed while read.
@@ -293,7 +215,7 @@ tar_ms=$(( ($(date +%s%N) - started) / 1000000 ))
 sync -f /dst || die ${COPY_EXIT.tarFailed} "tar-failed cannot flush the target volume to disk"
 copy_ms=$(( ($(date +%s%N) - started) / 1000000 ))
 # The figures the verdict lines carry (the benchmark reads them).
-figures="walk_ms=$walk_ms copy_ms=$copy_ms tar_ms=$tar_ms readahead=$ra_done/$ra_batches level=$level"
+figures="walk_ms=$walk_ms copy_ms=$copy_ms tar_ms=$tar_ms readahead=$ra_done/$ra_items ra_depth=$ra_depth ra_chunk_mib=$ra_chunk ra_trail=$ra_trail cp_ms=$copy_ms_large cp_files=$cp_files level=$level"
 if [ "$pass" = warm ]; then
   # The snapshot is kept only once the pass is on disk: the next pass starts from it.
   mkdir -p "$snapdir" && cp /tmp/snar "$snapdir/snar.new" && mv -f "$snapdir/snar.new" "$snapdir/snar" && sync -f /dst \\
