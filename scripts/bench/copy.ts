@@ -40,7 +40,7 @@
 //
 //   npm run bench -- --scenario batch [--claims 50] [--parallel-claims 10] [--parallel-values 2,4,8]
 //   npm run bench -- --scenario block [--runs 3]
-//   npm run bench -- --scenario downtime [--runs 1] [--scale 1 | --quick]
+//   npm run bench -- --scenario downtime [--runs 1] [--scale 1 | --quick] [--disks local,net-1ms]
 // They run the CLI from the release's bundle (--from-source: through tsx, as the e2e tests do);
 // downtime's bundle keeps the test hooks (PVMOVE_TEST_KILL_AFTER), which the release leaves out.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -465,7 +465,17 @@ async function otherScenario(c: Cluster, log: (s: string) => void, startLoad: nu
     figures = r;
   } else if (scenario === 'downtime') {
     const { benchDowntime, downtimeTable } = await import('./downtime.js');
-    const r = await benchDowntime(c, { runs, scale }, log);
+    const mounts = new SlowMounts(log);
+    if (disks.some((d) => d.slow)) {
+      SlowMounts.releaseStale(log);
+      process.on('exit', () => mounts.unmountAll());
+      for (const sig of ['SIGINT', 'SIGTERM'] as const)
+        process.once(sig, () => {
+          mounts.unmountAll();
+          process.exit(130);
+        });
+    }
+    const r = await benchDowntime(c, { runs, scale, disks, mounts }, log).finally(() => mounts.unmountAll());
     text = downtimeTable(r);
     figures = r;
   } else {

@@ -19,6 +19,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import * as k8s from '@kubernetes/client-node';
 import {
   createNamespace,
   deleteNamespace,
@@ -35,6 +36,7 @@ import {
 } from '../../test/helpers/workloads.js';
 import { failure, median, runMeasured, type MeasuredRun } from './cli.js';
 import { generate } from './datasets.js';
+import { backingDir, removeBacking, type DiskProfile, type SlowMounts } from './disks.js';
 import { dropCaches, loadAverage, measure } from './node.js';
 import { createSeedDatabase } from './seed.js';
 
@@ -47,12 +49,21 @@ export interface DowntimeOptions {
   runs: number;
   /** Dataset size factor (1: ~2 GB). */
   scale: number;
+  /**
+   * The disks the dataset rows run on (disks.ts): `local`, or the claim's directory served by
+   * slowfs (the app, the copy pods and the node all read it through the mount). The seed rows run
+   * on the local disk only.
+   */
+  disks: DiskProfile[];
+  mounts: SlowMounts;
 }
 
 export type RowName = 'cold' | 'precopy' | 'seed-cold' | 'seed-precopy';
 
 export interface MoveFigures {
   row: RowName;
+  /** The disk profile of a dataset row (the seed rows: local). */
+  disk: string;
   /** result.downtimeMs, else the scale-down/scale-up events (downtimeFrom says which). */
   downtimeSeconds: number;
   downtimeFrom: 'result.downtimeMs' | 'step events';
@@ -72,14 +83,24 @@ export interface MoveFigures {
   load: { start: number; end: number };
 }
 
+export interface RowMedians {
+  row: RowName;
+  disk: string;
+  downtimeSeconds: number;
+  warmPassSeconds?: number;
+  copySeconds?: number;
+}
+
 export interface DowntimeReport {
   dataset: { description: string; dataBytes: number; entries: number; files: number; writeBytes: number };
   runs: MoveFigures[][];
-  medians: Record<RowName, { downtimeSeconds: number; warmPassSeconds?: number; copySeconds?: number }>;
-  ratio: number;
+  medians: RowMedians[];
+  /** Pre-copy / cold downtime, per disk profile. */
+  ratios: Record<string, number>;
   targets: {
     precopyRatioMax: number;
-    precopyRatioMet: boolean;
+    /** Per disk profile. */
+    precopyRatioMet: Record<string, boolean>;
     seedDowntimeMaxSeconds: number;
     seedColdMet: boolean;
     seedPrecopyMet: boolean;
@@ -138,13 +159,21 @@ async function dirsOf(c: Cluster, ns: string): Promise<string[]> {
     .map((pv) => pv.spec!.hostPath!.path);
 }
 
-async function inNamespace<T>(c: Cluster, prefix: string, work: (ns: string) => Promise<T>): Promise<T> {
+async function inNamespace<T>(
+  c: Cluster,
+  prefix: string,
+  work: (ns: string) => Promise<T>,
+  mounts?: SlowMounts,
+): Promise<T> {
   const ns = await createNamespace(c, prefix);
   try {
     return await work(ns);
   } finally {
     const dirs = await dirsOf(c, ns);
+    // The namespace's pods first (nothing then uses a slowfs mount), then the mounts, then the PVs.
     await deleteNamespace(c, ns);
+    for (const d of dirs) mounts?.unmount(d);
+    removeBacking(ns);
     await deleteVolumesOf(c, ns);
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }
@@ -203,11 +232,16 @@ interface Prepared {
   files: number;
 }
 
-/** A namespace with `app` on claim `data` (standard) holding the dataset; the app ready. */
+/**
+ * A namespace with `app` on claim `data` (standard) holding the dataset; the app ready. On a slow
+ * disk the dataset is written into a backing directory and slowfs serves it on the claim's own
+ * directory; the app is stopped while the mount is made, so its container sees the mount.
+ */
 async function prepareApp(
   c: Cluster,
   ns: string,
-  scale: number,
+  o: DowntimeOptions,
+  disk: DiskProfile,
   log: (s: string) => void,
 ): Promise<Prepared> {
   await createClaim(c, ns, 'data', { storageClassName: 'standard', size: '10Gi' });
@@ -215,13 +249,34 @@ async function prepareApp(
   await waitForReadyReplicas(c, ns, 'app', 1);
   const pv = (await waitForClaimBound(c, ns, 'data')).spec!.volumeName!;
   const dir = await hostPathOf(c, pv);
+  const data = disk.slow ? backingDir(ns, 'data') : dir;
+  if (disk.slow) await scaleApp(c, ns, 0);
   const started = Date.now();
-  const filled = fillDataset(dir, scale);
-  const m = measure(dir);
+  const filled = fillDataset(data, o.scale);
+  const m = measure(data);
+  if (disk.slow) {
+    await o.mounts.mount(disk, data, dir);
+    await scaleApp(c, ns, 1);
+  }
   log(
-    `${ns}: dataset written in ${((Date.now() - started) / 1000).toFixed(0)}s: ${(m.dataBytes / MB).toFixed(0)} MB, ${m.entries} entries (load ${loadAverage()})`,
+    `${ns}: dataset written in ${((Date.now() - started) / 1000).toFixed(0)}s: ${(m.dataBytes / MB).toFixed(0)} MB, ${m.entries} entries, disk ${disk.name} (load ${loadAverage()})`,
   );
   return { description: filled.description, dataBytes: m.dataBytes, entries: m.entries, files: filled.files };
+}
+
+async function scaleApp(c: Cluster, ns: string, replicas: number): Promise<void> {
+  await c.apps.patchNamespacedDeploymentScale(
+    { namespace: ns, name: 'app', body: { spec: { replicas } } },
+    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+  );
+  if (replicas > 0) await waitForReadyReplicas(c, ns, 'app', replicas);
+  else
+    for (let i = 0; ; i++) {
+      const pods = await c.core.listNamespacedPod({ namespace: ns, labelSelector: 'app=app' });
+      if (pods.items.length === 0) break;
+      if (i > 600) throw new Error(`${ns}: the app's pod did not go`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
 }
 
 const MOVE = (claim: string, ns: string, extra: string[] = []) => [
@@ -236,84 +291,102 @@ const MOVE = (claim: string, ns: string, extra: string[] = []) => [
 async function coldRow(
   c: Cluster,
   o: DowntimeOptions,
+  disk: DiskProfile,
   log: (s: string) => void,
 ): Promise<{ fig: MoveFigures; data: Prepared }> {
-  return inNamespace(c, 'bench-downtime-cold', async (ns) => {
-    const data = await prepareApp(c, ns, o.scale, log);
-    const writtenBytes = appWrites(ns, Math.round(data.dataBytes / 100), 'cold');
-    dropCaches();
-    const load = loadAverage();
-    const r = await runMeasured(MOVE('data', ns));
-    const result = finished('cold move', r);
-    const steps = stepSeconds(r);
-    const fig: MoveFigures = {
-      row: 'cold',
-      ...downtimeOf(r, result),
-      ...(steps.copy !== undefined ? { copySeconds: steps.copy } : {}),
-      moveSeconds: Number(result.durationMs) / 1000,
-      wallSeconds: r.wallSeconds,
-      writtenBytes,
-      steps,
-      engine: engineLines(r),
-      load: { start: load, end: loadAverage() },
-    };
-    log(
-      `cold: app wrote ${(writtenBytes / MB).toFixed(1)} MB; downtime ${fig.downtimeSeconds.toFixed(1)}s (${fig.downtimeFrom}), copy step ${fig.copySeconds?.toFixed(1)}s, move ${fig.moveSeconds.toFixed(1)}s (load ${fig.load.start} -> ${fig.load.end})`,
-    );
-    for (const l of fig.engine) log(`  ${l}`);
-    return { fig, data };
-  });
+  return inNamespace(
+    c,
+    'bench-downtime-cold',
+    async (ns) => {
+      const data = await prepareApp(c, ns, o, disk, log);
+      const writtenBytes = appWrites(ns, Math.round(data.dataBytes / 100), 'cold');
+      dropCaches();
+      const load = loadAverage();
+      const r = await runMeasured(MOVE('data', ns));
+      const result = finished('cold move', r);
+      const steps = stepSeconds(r);
+      const fig: MoveFigures = {
+        row: 'cold',
+        disk: disk.name,
+        ...downtimeOf(r, result),
+        ...(steps.copy !== undefined ? { copySeconds: steps.copy } : {}),
+        moveSeconds: Number(result.durationMs) / 1000,
+        wallSeconds: r.wallSeconds,
+        writtenBytes,
+        steps,
+        engine: engineLines(r),
+        load: { start: load, end: loadAverage() },
+      };
+      log(
+        `cold (${disk.name}): app wrote ${(writtenBytes / MB).toFixed(1)} MB; downtime ${fig.downtimeSeconds.toFixed(1)}s (${fig.downtimeFrom}), copy step ${fig.copySeconds?.toFixed(1)}s, move ${fig.moveSeconds.toFixed(1)}s (load ${fig.load.start} -> ${fig.load.end})`,
+      );
+      for (const l of fig.engine) log(`  ${l}`);
+      return { fig, data };
+    },
+    o.mounts,
+  );
 }
 
-async function precopyRow(c: Cluster, o: DowntimeOptions, log: (s: string) => void): Promise<MoveFigures> {
-  return inNamespace(c, 'bench-downtime-precopy', async (ns) => {
-    const data = await prepareApp(c, ns, o.scale, log);
-    dropCaches();
-    const load = loadAverage();
-    const warm = await runMeasured(MOVE('data', ns, ['--precopy']), 3_600_000, {
-      PVMOVE_TEST_KILL_AFTER: 'warm-copy',
-    });
-    if (warm.events.some((e) => e.type === 'result' && e.status === 'done'))
-      throw new Error(
-        `precopy move: the CLI finished instead of killing itself after warm-copy: PVMOVE_TEST_KILL_AFTER is not honoured (a bundle without the test hooks?)\n${failure(warm)}`,
+async function precopyRow(
+  c: Cluster,
+  o: DowntimeOptions,
+  disk: DiskProfile,
+  log: (s: string) => void,
+): Promise<MoveFigures> {
+  return inNamespace(
+    c,
+    'bench-downtime-precopy',
+    async (ns) => {
+      const data = await prepareApp(c, ns, o, disk, log);
+      dropCaches();
+      const load = loadAverage();
+      const warm = await runMeasured(MOVE('data', ns, ['--precopy']), 3_600_000, {
+        PVMOVE_TEST_KILL_AFTER: 'warm-copy',
+      });
+      if (warm.events.some((e) => e.type === 'result' && e.status === 'done'))
+        throw new Error(
+          `precopy move: the CLI finished instead of killing itself after warm-copy: PVMOVE_TEST_KILL_AFTER is not honoured (a bundle without the test hooks?)\n${failure(warm)}`,
+        );
+      if (warm.code !== null) throw cliError('precopy move (until warm-copy)', warm);
+      // The hook kills the CLI once the step is journaled done, before its `done` event: the step's
+      // duration is the journal's (startedAt to finishedAt), as the done event would have said.
+      const record = (await journalOf(c, ns, 'data'))?.steps['warm-copy'];
+      if (record?.status !== 'done' || !record.startedAt || !record.finishedAt)
+        throw new Error(
+          `precopy move: killed, but warm-copy is not journaled done (${JSON.stringify(record)})\n${failure(warm)}`,
+        );
+      const warmPassSeconds = (Date.parse(record.finishedAt) - Date.parse(record.startedAt)) / 1000;
+      log(
+        `precopy: warm pass ${warmPassSeconds.toFixed(1)}s, CLI killed after warm-copy (load ${loadAverage()})`,
       );
-    if (warm.code !== null) throw cliError('precopy move (until warm-copy)', warm);
-    // The hook kills the CLI once the step is journaled done, before its `done` event: the step's
-    // duration is the journal's (startedAt to finishedAt), as the done event would have said.
-    const record = (await journalOf(c, ns, 'data'))?.steps['warm-copy'];
-    if (record?.status !== 'done' || !record.startedAt || !record.finishedAt)
-      throw new Error(
-        `precopy move: killed, but warm-copy is not journaled done (${JSON.stringify(record)})\n${failure(warm)}`,
+      const writtenBytes = appWrites(ns, Math.round(data.dataBytes / 100), 'precopy');
+      dropCaches();
+      const r = await runMeasured(['resume', 'data', '-n', ns]);
+      const result = finished('resume after the warm pass', r);
+      // The resume's own steps; warm-copy is the killed run's (the resume finds it done).
+      const steps = { ...stepSeconds(warm), ...stepSeconds(r), 'warm-copy': warmPassSeconds };
+      const final = stepSeconds(r).copy;
+      const fig: MoveFigures = {
+        row: 'precopy',
+        disk: disk.name,
+        ...downtimeOf(r, result),
+        warmPassSeconds,
+        ...(final !== undefined ? { copySeconds: final } : {}),
+        moveSeconds: Number(result.durationMs) / 1000,
+        wallSeconds: warm.wallSeconds + r.wallSeconds,
+        writtenBytes,
+        steps,
+        engine: engineLines(warm, r),
+        load: { start: load, end: loadAverage() },
+      };
+      log(
+        `precopy (${disk.name}): app wrote ${(writtenBytes / MB).toFixed(1)} MB; downtime ${fig.downtimeSeconds.toFixed(1)}s (${fig.downtimeFrom}), final pass ${fig.copySeconds?.toFixed(1)}s, resume ${fig.moveSeconds.toFixed(1)}s (load ${fig.load.start} -> ${fig.load.end})`,
       );
-    const warmPassSeconds = (Date.parse(record.finishedAt) - Date.parse(record.startedAt)) / 1000;
-    log(
-      `precopy: warm pass ${warmPassSeconds.toFixed(1)}s, CLI killed after warm-copy (load ${loadAverage()})`,
-    );
-    const writtenBytes = appWrites(ns, Math.round(data.dataBytes / 100), 'precopy');
-    dropCaches();
-    const r = await runMeasured(['resume', 'data', '-n', ns]);
-    const result = finished('resume after the warm pass', r);
-    // The resume's own steps; warm-copy is the killed run's (the resume finds it done).
-    const steps = { ...stepSeconds(warm), ...stepSeconds(r), 'warm-copy': warmPassSeconds };
-    const final = stepSeconds(r).copy;
-    const fig: MoveFigures = {
-      row: 'precopy',
-      ...downtimeOf(r, result),
-      warmPassSeconds,
-      ...(final !== undefined ? { copySeconds: final } : {}),
-      moveSeconds: Number(result.durationMs) / 1000,
-      wallSeconds: warm.wallSeconds + r.wallSeconds,
-      writtenBytes,
-      steps,
-      engine: engineLines(warm, r),
-      load: { start: load, end: loadAverage() },
-    };
-    log(
-      `precopy: app wrote ${(writtenBytes / MB).toFixed(1)} MB; downtime ${fig.downtimeSeconds.toFixed(1)}s (${fig.downtimeFrom}), final pass ${fig.copySeconds?.toFixed(1)}s, resume ${fig.moveSeconds.toFixed(1)}s (load ${fig.load.start} -> ${fig.load.end})`,
-    );
-    for (const l of fig.engine) log(`  ${l}`);
-    return fig;
-  });
+      for (const l of fig.engine) log(`  ${l}`);
+      return fig;
+    },
+    o.mounts,
+  );
 }
 
 async function seedRow(c: Cluster, precopy: boolean, log: (s: string) => void): Promise<MoveFigures> {
@@ -331,6 +404,7 @@ async function seedRow(c: Cluster, precopy: boolean, log: (s: string) => void): 
     const steps = stepSeconds(r);
     const fig: MoveFigures = {
       row,
+      disk: 'local',
       ...downtimeOf(r, result),
       ...(steps['warm-copy'] !== undefined ? { warmPassSeconds: steps['warm-copy'] } : {}),
       ...(steps.copy !== undefined ? { copySeconds: steps.copy } : {}),
@@ -359,45 +433,50 @@ export async function benchDowntime(
   let dataset: DowntimeReport['dataset'] | undefined;
   for (let i = 1; i <= o.runs; i++) {
     log(`downtime run ${i} of ${o.runs}`);
-    // Cold first: everything up to the first --precopy runs on a CLI without the flag too.
-    const cold = await coldRow(c, o, log);
-    dataset ??= { ...cold.data, writeBytes: cold.fig.writtenBytes ?? 0 };
-    const precopy = await precopyRow(c, o, log);
-    runs.push([cold.fig, precopy, await seedRow(c, false, log), await seedRow(c, true, log)]);
+    const run: MoveFigures[] = [];
+    for (const disk of o.disks) {
+      // Cold first: everything up to the first --precopy runs on a CLI without the flag too.
+      const cold = await coldRow(c, o, disk, log);
+      dataset ??= { ...cold.data, writeBytes: cold.fig.writtenBytes ?? 0 };
+      run.push(cold.fig, await precopyRow(c, o, disk, log));
+    }
+    run.push(await seedRow(c, false, log), await seedRow(c, true, log));
+    runs.push(run);
   }
-  const of = (row: RowName) => runs.map((r) => r.find((f) => f.row === row)!);
-  const med = (row: RowName, f: (x: MoveFigures) => number | undefined): number | undefined => {
-    const xs = of(row)
-      .map(f)
-      .filter((x): x is number => x !== undefined);
-    return xs.length ? median(xs) : undefined;
-  };
-  const medians = Object.fromEntries(
-    ROWS.map((row) => [
-      row,
-      {
-        downtimeSeconds: med(row, (x) => x.downtimeSeconds)!,
-        ...(med(row, (x) => x.warmPassSeconds) !== undefined
-          ? { warmPassSeconds: med(row, (x) => x.warmPassSeconds) }
-          : {}),
-        ...(med(row, (x) => x.copySeconds) !== undefined
-          ? { copySeconds: med(row, (x) => x.copySeconds) }
-          : {}),
-      },
-    ]),
-  ) as DowntimeReport['medians'];
-  const ratio = medians.precopy.downtimeSeconds / medians.cold.downtimeSeconds;
+  const keys = [...new Set(runs[0]!.map((f) => `${f.row}@${f.disk}`))];
+  const medians: RowMedians[] = keys.map((key) => {
+    const xs = runs.map((r) => r.find((f) => `${f.row}@${f.disk}` === key)!);
+    const med = (f: (x: MoveFigures) => number | undefined): number | undefined => {
+      const ys = xs.map(f).filter((y): y is number => y !== undefined);
+      return ys.length ? median(ys) : undefined;
+    };
+    const warm = med((x) => x.warmPassSeconds);
+    const copy = med((x) => x.copySeconds);
+    return {
+      row: xs[0]!.row,
+      disk: xs[0]!.disk,
+      downtimeSeconds: med((x) => x.downtimeSeconds)!,
+      ...(warm !== undefined ? { warmPassSeconds: warm } : {}),
+      ...(copy !== undefined ? { copySeconds: copy } : {}),
+    };
+  });
+  const of = (row: RowName, disk = 'local') => medians.find((m) => m.row === row && m.disk === disk)!;
+  const ratios = Object.fromEntries(
+    o.disks.map((d) => [d.name, of('precopy', d.name).downtimeSeconds / of('cold', d.name).downtimeSeconds]),
+  );
   return {
     dataset: dataset!,
     runs,
     medians,
-    ratio,
+    ratios,
     targets: {
       precopyRatioMax: PRECOPY_RATIO_MAX,
-      precopyRatioMet: ratio <= PRECOPY_RATIO_MAX,
+      precopyRatioMet: Object.fromEntries(
+        Object.entries(ratios).map(([d, r]) => [d, r <= PRECOPY_RATIO_MAX]),
+      ),
       seedDowntimeMaxSeconds: SEED_DOWNTIME_MAX_S,
-      seedColdMet: medians['seed-cold'].downtimeSeconds <= SEED_DOWNTIME_MAX_S,
-      seedPrecopyMet: medians['seed-precopy'].downtimeSeconds <= SEED_DOWNTIME_MAX_S,
+      seedColdMet: of('seed-cold').downtimeSeconds <= SEED_DOWNTIME_MAX_S,
+      seedPrecopyMet: of('seed-precopy').downtimeSeconds <= SEED_DOWNTIME_MAX_S,
     },
   };
 }
@@ -411,25 +490,28 @@ const LABELS: Record<RowName, string> = {
 
 export function downtimeTable(r: DowntimeReport): string {
   const s = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(1));
-  const line = (row: RowName) => {
-    const xs = r.runs.map((run) => run.find((f) => f.row === row)!);
-    const m = r.medians[row];
+  const line = (m: RowMedians) => {
+    const xs = r.runs.map((run) => run.find((f) => f.row === m.row && f.disk === m.disk)!);
     const runs = xs.length > 1 ? ` (${xs.map((x) => s(x.downtimeSeconds)).join(', ')})` : '';
     const written = xs[0]?.writtenBytes !== undefined ? (xs[0].writtenBytes / MB).toFixed(1) : '-';
-    return `| ${LABELS[row]} | **${s(m.downtimeSeconds)}**${runs} | ${s(m.warmPassSeconds)} | ${s(m.copySeconds)} | ${s(median(xs.map((x) => x.moveSeconds)))} | ${s(median(xs.map((x) => x.wallSeconds)))} | ${written} |`;
+    return `| ${LABELS[m.row]} | ${m.disk} | **${s(m.downtimeSeconds)}**${runs} | ${s(m.warmPassSeconds)} | ${s(m.copySeconds)} | ${s(median(xs.map((x) => x.moveSeconds)))} | ${s(median(xs.map((x) => x.wallSeconds)))} | ${written} |`;
   };
   const t = r.targets;
   const met = (b: boolean) => (b ? 'met' : 'NOT met');
   const from = [...new Set(r.runs.flat().map((x) => x.downtimeFrom))].join(', ');
+  const seed = (row: RowName) => r.medians.find((m) => m.row === row)!.downtimeSeconds;
   return [
     `dataset: ${(r.dataset.dataBytes / MB).toFixed(0)} MB, ${r.dataset.entries} entries (${r.dataset.description}); the app writes ${(r.dataset.writeBytes / MB).toFixed(1)} MB (1%) before the stop`,
     '',
-    '| move | downtime s | warm pass s | copy step s (final pass) | move s (result) | CLI wall s | app wrote MB |',
-    '|:--|--:|--:|--:|--:|--:|--:|',
-    ...ROWS.map(line),
+    '| move | disk | downtime s | warm pass s | copy step s (final pass) | move s (result) | CLI wall s | app wrote MB |',
+    '|:--|:--|--:|--:|--:|--:|--:|--:|',
+    ...r.medians.map(line),
     '',
     `downtime from ${from}; medians of ${r.runs.length} run(s)`,
-    `precopy / cold downtime: ${r.ratio.toFixed(3)} (target <= ${t.precopyRatioMax}: ${met(t.precopyRatioMet)})`,
-    `seed downtime: cold ${s(r.medians['seed-cold'].downtimeSeconds)} s (target <= ${t.seedDowntimeMaxSeconds} s: ${met(t.seedColdMet)}), --precopy ${s(r.medians['seed-precopy'].downtimeSeconds)} s (${met(t.seedPrecopyMet)})`,
+    ...Object.entries(r.ratios).map(
+      ([disk, ratio]) =>
+        `precopy / cold downtime on ${disk}: ${ratio.toFixed(3)} (target <= ${t.precopyRatioMax}: ${met(t.precopyRatioMet[disk]!)})`,
+    ),
+    `seed downtime: cold ${s(seed('seed-cold'))} s (target <= ${t.seedDowntimeMaxSeconds} s: ${met(t.seedColdMet)}), --precopy ${s(seed('seed-precopy'))} s (${met(t.seedPrecopyMet)})`,
   ].join('\n');
 }
