@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import type * as k8s from '@kubernetes/client-node';
+import * as k8s from '@kubernetes/client-node';
 import {
   connect,
   createNamespace,
@@ -335,6 +335,36 @@ describe('kubectl pvmove --precopy: a warm pass while the application runs', fun
       expect(after.spec?.volumeName).to.equal(pv);
       expect(await journalOf(c, ns, claim), 'no journal').to.equal(undefined);
     }
+  });
+
+  it('the app scaled back up (GitOps) after the stop, before the final pass: the resume stops it again and the final pass holds its new writes', async () => {
+    const app = await createApp(c, ns, { extraMb: 2 });
+    expectKilled(await runCli(MOVE(ns), { env: { PVMOVE_TEST_KILL_AFTER: 'scale-down' } }));
+    const journal = await journalOf(c, ns, 'data');
+    expect(journal?.steps['scale-down']?.status, 'stopped right after the scale-down').to.equal('done');
+    const waiting = await c.core.readNamespacedPod({
+      name: copyPodName('data', journal!.migrationId),
+      namespace: ns,
+    });
+    expect(waiting.metadata?.annotations?.['pvmove.kubectl.io/go'], 'the final pass still waits').to.equal(
+      undefined,
+    );
+    // Something restores the replicas behind the tool's back; the app writes again.
+    await c.apps.patchNamespacedDeploymentScale(
+      { namespace: ns, name: 'web', body: { spec: { replicas: 1 } } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+    await appPod(c, ns);
+    await execInApp(c, ns, ['bash', '-ec', 'echo after-the-stop > /data/late.txt; rm /data/r.bin; sync']);
+    const atResume = await manifestInApp(c, ns);
+    expect(atResume).to.contain('late.txt');
+
+    const r = await runCli(['resume', 'data', '-n', ns, '-o', 'json', '--yes']);
+    expect(r.code, explain(r)).to.equal(0);
+    expect(stepAt(r, 'scale-down', 'started'), 'the owner is stopped again').to.be.at.least(0);
+    expect(stepAt(r, 'scale-down', 'done'), explain(r)).to.be.below(stepAt(r, 'copy', 'started'));
+    const newPv = await expectMoved(c, ns, { ...app, data: atResume }, 'standard');
+    expect(manifestOnNode(await hostPathOf(c, newPv)), 'the new volume, byte for byte').to.equal(atResume);
   });
 
   it('rollback from right after the warm pass: claim on its original PV, app untouched, nothing left, data unchanged', async () => {
