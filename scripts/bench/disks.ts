@@ -174,7 +174,9 @@ export class SlowMounts {
     if (!existsSync(MOUNTS_DIR)) return;
     for (const f of readdirSync(MOUNTS_DIR).filter((n) => n.endsWith('.json'))) {
       log(`releasing a mount left by an earlier bench: ${f}`);
+      const logFile = path.join(MOUNTS_DIR, f.replace(/\.json$/, '.log'));
       release(path.join(MOUNTS_DIR, f), log);
+      rmSync(logFile, { force: true });
     }
   }
 

@@ -52,8 +52,10 @@ describe('copy script run locally: large files by cp, the tree exactly as tar ma
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
   const run = (largeBytes: number): string => {
+    // Each run from an empty target and scratch directory, as a new copy pod.
+    execFileSync('bash', ['-c', `rm -rf ${root}/dst ${root}/tmp && mkdir -p ${root}/dst ${root}/tmp`]);
     const script = copyScript('checksum').replace(/(?<![\w.])\/(src|dst|tmp)\b/g, `${root}/$1`);
-    return execFileSync('bash', ['-c', script], {
+    return execFileSync('bash', ['-c', `exec 2>&1\n${script}`], {
       encoding: 'utf8',
       env: { ...process.env, PVMOVE_LARGE_FILE_BYTES: String(largeBytes) },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -67,16 +69,30 @@ describe('copy script run locally: large files by cp, the tree exactly as tar ma
     const verdict = log.split('\n').find((l) => l.startsWith('PVMOVE verify ok')) ?? '';
     // random.bin, big *.bin, -big, owned.bin; not the hardlinked, sparse or newline-named ones.
     expect(verdict).to.match(/ cp_files=4 /);
-    expect(log).to.match(/PVMOVE progress copied_records=\d+/);
     expect(manifest(`${root}/dst`)).to.equal(manifest(`${root}/src`));
+    // tar left those files out (its archive is smaller by what cp copied), and the progress counts
+    // both: cp's records, then tar's checkpoints, add up to the whole archive's.
+    const copied = Math.max(
+      ...[...log.matchAll(/PVMOVE progress copied_records=(\d+)/g)].map((m) => Number(m[1])),
+    );
+    const whole = lastCheckpoint(run(0));
+    expect(copied).to.be.above(20);
+    expect(lastCheckpoint(log) + copied).to.be.within(whole - 2, whole + 2);
   });
 
   it('makes the same tree with the large-file path off (tar alone)', () => {
     const log = run(0);
     expect(log).to.match(/ cp_files=0 /);
+    expect(log).to.not.match(/copied_records/);
     expect(manifest(`${root}/dst`)).to.equal(manifest(`${root}/src`));
   });
 });
+
+/** tar's last checkpoint (records written, one checkpoint per record on a copy this small). */
+function lastCheckpoint(log: string): number {
+  const all = [...log.matchAll(/PVMOVE progress checkpoint=(\d+)/g)].map((m) => Number(m[1]));
+  return all.length ? Math.max(...all) : 0;
+}
 
 function commandExists(name: string): boolean {
   try {

@@ -71,7 +71,7 @@ describe('readahead controller (pure, driven with synthetic rates)', function ()
     // The epoch ends: the rate is the first reference, the next depth up is tried.
     st = control(st, READAHEAD.epochMs + 10, 50_000_000, 80_000_000);
     const up = parse(st, 0);
-    expect(up.depth).to.equal(8);
+    expect(up.depth).to.equal(READAHEAD.depths[READAHEAD.depths.indexOf(READAHEAD.startDepth) + 1]);
     expect(up.trail).to.equal(`${READAHEAD.startDepth}:98`);
     // Until the copy reaches where the readahead stood (80 MB), no epoch runs: nothing is measured.
     st = control(st, 5000, 79_000_000, 90_000_000);

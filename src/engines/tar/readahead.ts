@@ -18,7 +18,7 @@
 export const READAHEAD = {
   /** The depths the controller climbs (readers at once; 0 = no readahead, tar alone), where it starts. */
   depths: [0, 2, 4, 8, 16, 32, 64],
-  startDepth: 4,
+  startDepth: 2,
   /** The chunk sizes (MiB) it may choose for large files, and the one it starts with. */
   chunksMiB: [2, 4, 8, 16, 32],
   startChunkMiB: 8,
