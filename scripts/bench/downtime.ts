@@ -422,8 +422,6 @@ async function seedRow(c: Cluster, precopy: boolean, log: (s: string) => void): 
   });
 }
 
-const ROWS: RowName[] = ['cold', 'precopy', 'seed-cold', 'seed-precopy'];
-
 export async function benchDowntime(
   c: Cluster,
   o: DowntimeOptions,
