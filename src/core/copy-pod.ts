@@ -42,11 +42,14 @@ export function isWarmPod(pod: Pod | undefined): boolean {
   return pod?.metadata.labels?.[LABEL_PASS] === 'warm';
 }
 
-/** The final pass's pod made before the stop (warm-copy), waiting for the go annotation. */
+/** The final pass's pod made before the stop (warm-copy): placed on purpose, never replaced as stale. */
+export function isFinalPassPod(pod: Pod | undefined): boolean {
+  return pod?.metadata.labels?.[LABEL_PASS] === 'final';
+}
+
+/** Such a pod still waiting for the go annotation. */
 export function isWaitingFinalPod(pod: Pod | undefined): boolean {
-  return (
-    pod?.metadata.labels?.[LABEL_PASS] === 'final' && pod.metadata.annotations?.[ANNOTATION_GO] === undefined
-  );
+  return isFinalPassPod(pod) && pod?.metadata.annotations?.[ANNOTATION_GO] === undefined;
 }
 
 /** Lets a waiting final-pass pod start copying: only once nothing else uses the source. */

@@ -8,8 +8,15 @@ import { copyStands, isCopied, targetPvName } from '../observed.js';
 import { podsUsingClaim } from '../owners.js';
 import type { CopyEngine, CopyReport, ProgressSample } from '../copy-engine.js';
 import { needJournal, type Step, type StepContext } from '../step.js';
-import { copyPodFor, giveGo, isWaitingFinalPod, isWarmPod, replaceStaleCopyPod } from '../copy-pod.js';
-import { LABEL_PASS, LABEL_RUN_ID } from '../defaults.js';
+import {
+  copyPodFor,
+  giveGo,
+  isFinalPassPod,
+  isWaitingFinalPod,
+  isWarmPod,
+  replaceStaleCopyPod,
+} from '../copy-pod.js';
+import { LABEL_RUN_ID } from '../defaults.js';
 import { copyPodHint } from '../wait-hints.js';
 import { placementConflict } from '../placement.js';
 import type { InfoEvent } from '../events.js';
@@ -127,10 +134,9 @@ export const copy: Step = {
       await giveGo(ctx);
     }
     // A pod still running is followed: its script compares the source before and after copying.
-    // (A final-pass pod made before the stop is placed on purpose: never replaced as stale.)
     if (!follow)
       await ctx.cluster.createPod(copyPodFor(ctx, j, ctx.observed.sourcePv, expect, ctx.observed.runId));
-    else if (old?.metadata.labels?.[LABEL_PASS] !== 'final') await replaceStaleCopyPod(ctx, j);
+    else if (!isFinalPassPod(old)) await replaceStaleCopyPod(ctx, j);
 
     const started = Date.now();
     let running: number | undefined;

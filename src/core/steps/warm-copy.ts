@@ -85,42 +85,40 @@ async function onePass(ctx: StepContext, j: Journal, pass: number, of: number): 
     const pod = await ctx.cluster.getPod(ns, name);
     if (!pod) throw new StepProblem(`copy pod ${name} (warm pass) disappeared`);
     const phase = pod.status?.phase ?? 'Pending';
-    {
-      state = await readCopyLogs(ctx, state);
-      const f = ctx.engine.progress(state, samples);
-      if (f) {
-        samples = [...samples, { atMs: Date.now(), bytesDone: f.bytesDone }].slice(-30);
-        const message = progressMessage(ctx.engine, state, samples);
-        if (message && message !== last) {
-          last = message;
-          ctx.emit({
-            type: 'progress',
-            step: 'warm-copy',
-            message: of > 1 ? `pass ${pass} of ${of}: ${message}` : message,
-            files: state.files,
-            ...f,
-          });
-        }
-      }
-      if (phase === 'Failed') throw new StepProblem(failureText(pod, state));
-      if (state.warmDone || phase === 'Succeeded') {
-        if (!state.warmDone)
-          state = ctx.engine.readLog(state, await ctx.cluster.readPodLog(ns, name, { tailLines: 200 }));
-        if (!state.warmDone) throw new StepProblem(`copy pod ${name} (warm pass) exited without finishing`);
+    state = await readCopyLogs(ctx, state);
+    const f = ctx.engine.progress(state, samples);
+    if (f) {
+      samples = [...samples, { atMs: Date.now(), bytesDone: f.bytesDone }].slice(-30);
+      const message = progressMessage(ctx.engine, state, samples);
+      if (message && message !== last) {
+        last = message;
         ctx.emit({
-          type: 'info',
+          type: 'progress',
           step: 'warm-copy',
-          message: `warm pass ${pass} of ${of}: ${state.warmDone}`,
+          message: of > 1 ? `pass ${pass} of ${of}: ${message}` : message,
+          files: state.files,
+          ...f,
         });
-        break;
       }
-      if (Date.now() - started > ctx.req.timeouts.copyMs)
-        throw new TimeoutProblem(
-          `copy pod ${name} (warm pass) to finish`,
-          ctx.req.timeouts.copyMs,
-          last || undefined,
-        );
     }
+    if (phase === 'Failed') throw new StepProblem(failureText(pod, state));
+    if (state.warmDone || phase === 'Succeeded') {
+      if (!state.warmDone)
+        state = ctx.engine.readLog(state, await ctx.cluster.readPodLog(ns, name, { tailLines: 200 }));
+      if (!state.warmDone) throw new StepProblem(`copy pod ${name} (warm pass) exited without finishing`);
+      ctx.emit({
+        type: 'info',
+        step: 'warm-copy',
+        message: `warm pass ${pass} of ${of}: ${state.warmDone}`,
+      });
+      break;
+    }
+    if (Date.now() - started > ctx.req.timeouts.copyMs)
+      throw new TimeoutProblem(
+        `copy pod ${name} (warm pass) to finish`,
+        ctx.req.timeouts.copyMs,
+        last || undefined,
+      );
     await sleep(POLL_MS, ctx.signal);
   }
   // The pod mounts the source: it goes before the owners are stopped, which waits for the claim to be free.
