@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { COPY_LARGE_FUNCTION } from '../../src/engines/tar/readahead.js';
 import { copyScript } from '../../src/engines/tar/script.js';
 
 // The copy script run here as the pod runs it (/src, /dst and /tmp moved into a scratch directory),
@@ -85,6 +86,45 @@ describe('copy script run locally: large files by cp, the tree exactly as tar ma
     expect(log).to.match(/ cp_files=0 /);
     expect(log).to.not.match(/copied_records/);
     expect(manifest(`${root}/dst`)).to.equal(manifest(`${root}/src`));
+  });
+});
+
+describe('large_progress: one large file that cp copies for a while', function () {
+  this.timeout(30_000);
+
+  it("prints the target's share of the records as it grows, each step at least a checkpoint, never the end", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pvmove-large-progress-'));
+    try {
+      // The file stands for records 100 to 300 of the archive; a checkpoint is 5 records. The
+      // target grows by a fifth of the source every 0.6 s, as cp's one long system call would.
+      const log = execFileSync(
+        'bash',
+        [
+          '-c',
+          `say() { printf 'PVMOVE %s\\n' "$*"; }
+every=5
+${COPY_LARGE_FUNCTION}
+head -c 1000000 /dev/zero > "$1/src"; : > "$1/dst"
+large_progress 100 300 "$1/src" "$1/dst" & tick=$!
+for i in 1 2 3 4 5; do sleep 0.6; head -c 200000 /dev/zero >> "$1/dst"; done
+sleep 1.2
+{ kill "$tick"; wait "$tick"; } 2>/dev/null
+exit 0`,
+          'large-progress',
+          dir,
+        ],
+        { encoding: 'utf8' },
+      );
+      const seen = [...log.matchAll(/^PVMOVE progress copied_records=(\d+)$/gm)].map((m) => Number(m[1]));
+      expect(seen.length, log).to.be.at.least(2);
+      for (const [i, n] of seen.entries()) {
+        expect(n, log).to.be.above(100).and.below(300);
+        if (i > 0) expect(n - seen[i - 1], log).to.be.at.least(5);
+      }
+      expect(log, 'only progress lines').to.match(/^(PVMOVE progress copied_records=\d+\n)+$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -88,4 +88,12 @@ describe('copy step polling', () => {
       nextPollInterval(tarEngine, 2000, readCopyLog(s, 'PVMOVE copy done copy_ms=1\n'), steady),
     ).to.equal(200);
   });
+
+  it('looks again at once when the pod has just measured the data (the copy begins), not 2s later', () => {
+    const unmeasured = readCopyLog(emptyCopyLog(), 'PVMOVE walking\n');
+    const measured = readCopyLog(unmeasured, `${header}\n`);
+    expect(nextPollInterval(tarEngine, 2000, unmeasured, [], unmeasured)).to.equal(2000);
+    expect(nextPollInterval(tarEngine, 2000, measured, [], unmeasured)).to.equal(200);
+    expect(nextPollInterval(tarEngine, 200, measured, [], measured)).to.equal(300);
+  });
 });

@@ -40,14 +40,19 @@ const INTRUDER_CHECK_MS = 10_000;
 /**
  * Backs off x1.5 up to 2s, but looks again soon when the end is near (the copy is done and only the
  * verification runs, or the ETA is shorter than the wait): the workload is down until the step ends.
+ * Starts again from the shortest wait once the pod has measured the data (`before`: the report of
+ * the previous look): the pod's start and walk backed the polls off, and a copy of a few seconds
+ * would otherwise show no progress between 0 and done.
  */
 export function nextPollInterval(
   engine: CopyEngine,
   current: number,
   state: CopyReport,
   samples: ProgressSample[],
+  before?: CopyReport,
 ): number {
   if (state.copyDone) return POLL_FIRST_MS;
+  if (before && before.totalBytes === undefined && state.totalBytes !== undefined) return POLL_FIRST_MS;
   const next = Math.min(current * 1.5, POLL_MAX_MS);
   const eta = engine.progress(state, samples)?.etaSeconds;
   if (eta === undefined) return next;
@@ -224,6 +229,7 @@ export const copy: Step = {
     let interval = POLL_FIRST_MS;
     for (;;) {
       if (ctx.signal.aborted) return; // the runner turns this into "interrupted"; the pod keeps going
+      const before = state;
       try {
         if (await poll()) break;
         apiTroubleSince = undefined;
@@ -242,7 +248,7 @@ export const copy: Step = {
         if (Date.now() - apiTroubleSince > API_OUTAGE_MS) throw err;
       }
       await sleep(interval, ctx.signal);
-      interval = nextPollInterval(ctx.engine, interval, state, samples);
+      interval = nextPollInterval(ctx.engine, interval, state, samples, before);
     }
 
     const pv = targetPvName(ctx.observed);

@@ -254,19 +254,37 @@ readahead() {
 
 /**
  * copy_large: copies the files PLAN_AWK set apart (/tmp/large) with `cp`, one at a time, the
- * readahead following each, printing the archive records they stand for as progress. `cp` keeps
+ * readahead following each, printing the archive records they stand for as progress (during a
+ * file's copy too, from the target's size: large_progress). `cp` keeps
  * mode, ACLs, owner, times (nanoseconds) and xattrs; \`--parents\` makes the directories on the
  * way, whose metadata tar sets afterwards. Fails (non-zero) if a file could not be copied.
  */
 export const COPY_LARGE_FUNCTION = `copy_large() {
-  local n records base path pid ra reset=1
+  local n records base path pid ra tick reset=1 before=0
   while read -r n records base path; do
     (cd /src && exec cp --parents --no-dereference --preserve=mode,ownership,timestamps,xattr -t /dst -- "$path") &
     pid=$!
     readahead "$pid" "/tmp/large/$n.work" "$reset" "/dst/$path" "$base" & ra=$!
+    large_progress "$before" "$records" "/src/$path" "/dst/$path" & tick=$!
     reset=0
-    wait "$pid" || { kill "$ra" 2>/dev/null; return 1; }
+    # (kill and wait in a group whose stderr is dropped: bash reports a killed job as "Terminated")
+    wait "$pid" || { { kill "$ra" "$tick"; wait "$tick"; } 2>/dev/null; return 1; }
+    { kill "$tick"; wait "$tick"; } 2>/dev/null
     wait "$ra" || true
     say "progress copied_records=$records"
+    before=$records
   done < /tmp/large/index
+}
+# large_progress RECORDS_BEFORE RECORDS_AFTER SOURCE TARGET: while cp copies one file (for a big
+# file, minutes in one system call), the target's share of the source's size as progress, each
+# second it has grown by a checkpoint's worth.
+large_progress() {
+  local said=$1 total size now
+  total=$(stat -c %s -- "$3" 2>/dev/null) || return 0
+  [ "$total" -gt 0 ] || return 0
+  while sleep 1; do
+    size=$(stat -c %s -- "$4" 2>/dev/null) || continue
+    now=$(($1 + ($2 - $1) * size / total))
+    if [ $((now - said)) -ge "$every" ] && [ "$now" -lt "$2" ]; then said=$now; say "progress copied_records=$now"; fi
+  done
 }`;
