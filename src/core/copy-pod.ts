@@ -2,7 +2,7 @@
 // create-target, from the steps that replace a stale pod, from the plan and from the admission
 // probe, so all of them describe the very pod that is created. A pod made by a run carries its
 // run id: the copy step of the same run follows it even if it already finished.
-import { ANNOTATION_GO, LABEL_PASS, LABEL_RUN_ID } from './defaults.js';
+import { ANNOTATION_GO, GO, LABEL_PASS, LABEL_RUN_ID } from './defaults.js';
 import { ownedLabels } from './manifests.js';
 import type { Journal } from './journal.js';
 import type { StepContext } from './step.js';
@@ -47,14 +47,14 @@ export function isFinalPassPod(pod: Pod | undefined): boolean {
   return pod?.metadata.labels?.[LABEL_PASS] === 'final';
 }
 
-/** Such a pod still waiting for the go annotation. */
+/** Such a pod still waiting for the go annotation (perhaps told to prepare). */
 export function isWaitingFinalPod(pod: Pod | undefined): boolean {
-  return isFinalPassPod(pod) && pod?.metadata.annotations?.[ANNOTATION_GO] === undefined;
+  return isFinalPassPod(pod) && pod?.metadata.annotations?.[ANNOTATION_GO] !== GO;
 }
 
 /** Lets a waiting final-pass pod start copying: only once nothing else uses the source. */
 export async function giveGo(ctx: Pick<StepContext, 'cluster' | 'req' | 'names'>): Promise<void> {
-  await ctx.cluster.annotatePod(ctx.req.namespace, ctx.names.copyPod, { [ANNOTATION_GO]: 'go' });
+  await ctx.cluster.annotatePod(ctx.req.namespace, ctx.names.copyPod, { [ANNOTATION_GO]: GO });
 }
 
 /**

@@ -41,10 +41,13 @@ export const LABEL_RUN_ID = `${LABEL_PREFIX}/run-id`;
  */
 export const LABEL_PASS = `${LABEL_PREFIX}/pass`;
 /**
- * Put on a waiting final-pass pod (LABEL_PASS `final`) once the application is stopped: the pod
- * sees it through a downward API volume (within ~0.2 s on the test bed) and starts copying.
+ * On a waiting final-pass pod (LABEL_PASS `final`), which sees it through a downward API volume
+ * (within ~0.2 s on the test bed): GO_PREPARE just before the stop (the pod reads ahead what the
+ * final pass will read), GO once the application is stopped (the pod starts copying).
  */
 export const ANNOTATION_GO = `${LABEL_PREFIX}/go`;
+export const GO = 'go';
+export const GO_PREPARE = 'prepare';
 /** Put on the target PV once the copy verified, so "copied" is observable on the cluster itself. */
 export const ANNOTATION_COPIED = `${LABEL_PREFIX}/copied`;
 export const ANNOTATION_MIGRATION = `${LABEL_PREFIX}/migration-id`;

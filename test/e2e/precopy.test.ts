@@ -205,6 +205,14 @@ describe('kubectl pvmove --precopy: a warm pass while the application runs', fun
     expect(resultOf(r)?.status, explain(r)).to.equal('done');
     expect(stepAt(r, 'warm-copy', 'started'), 'the resume does not make the warm pass again').to.equal(-1);
     expect(stepAt(r, 'scale-down', 'started'), explain(r)).to.be.at.least(0);
+    // Before the owners were stopped, the waiting pod read ahead what the final pass reads: both
+    // trees' metadata and the files changed since the warm pass (rewritten, chmod-ed, renamed, new).
+    const readAhead = r.events.find((e) => e.type === 'info' && e.step === 'scale-down');
+    const changed = /read both volumes' metadata and (\d+) changed files ahead in [\d.]+ s$/.exec(
+      String(readAhead?.message),
+    );
+    expect(changed, explain(r)).to.not.equal(null);
+    expect(Number(changed![1]), String(readAhead?.message)).to.be.at.least(3);
 
     const newPv = await expectMoved(c, ns, { ...app, data: atStop }, 'standard');
     const newDir = await hostPathOf(c, newPv);
@@ -346,9 +354,10 @@ describe('kubectl pvmove --precopy: a warm pass while the application runs', fun
       name: copyPodName('data', journal!.migrationId),
       namespace: ns,
     });
-    expect(waiting.metadata?.annotations?.['pvmove.kubectl.io/go'], 'the final pass still waits').to.equal(
-      undefined,
-    );
+    expect(
+      waiting.metadata?.annotations?.['pvmove.kubectl.io/go'],
+      'the final pass still waits (told to prepare before the stop, not to go)',
+    ).to.equal('prepare');
     // Something restores the replicas behind the tool's back; the app writes again.
     await c.apps.patchNamespacedDeploymentScale(
       { namespace: ns, name: 'web', body: { spec: { replicas: 1 } } },

@@ -119,7 +119,7 @@ exit 0`,
       expect(seen.length, log).to.be.at.least(2);
       for (const [i, n] of seen.entries()) {
         expect(n, log).to.be.above(100).and.below(300);
-        if (i > 0) expect(n - seen[i - 1], log).to.be.at.least(5);
+        if (i > 0) expect(n - seen[i - 1]!, log).to.be.at.least(5);
       }
       expect(log, 'only progress lines').to.match(/^(PVMOVE progress copied_records=\d+\n)+$/);
     } finally {

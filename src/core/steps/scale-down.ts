@@ -1,6 +1,7 @@
 // Step 4: nobody writes while we copy (invariant 7). Undone by bringing the owners back as
 // recorded, once the claim is on the source PV again.
 import { StepProblem } from '../errors.js';
+import { prepareFinalPass } from '../final-pass-prepare.js';
 import { claimOnSource, finalClaimBound, ownersRestored, ownersStopped } from '../observed.js';
 import { deletesClaimsOnScaleDown } from '../owners.js';
 import type { PlanContext, PlannedChange } from '../plan.js';
@@ -33,6 +34,7 @@ export const scaleDown: Step = {
   async run(ctx) {
     const j = needJournal(ctx);
     const ns = ctx.req.namespace;
+    await prepareFinalPass(ctx);
     const scaling = {
       ...ctx,
       namespace: ns,

@@ -1,7 +1,7 @@
 // What every engine's copy pod shares: the pod around the engine's container, placed like the probe
 // pod, with the hash of what a re-run may change (a pending pod with another hash is replaced).
 import type { CopyPodRequest } from '../../core/copy-engine.js';
-import { ANNOTATION_GO } from '../../core/defaults.js';
+import { ANNOTATION_GO, GO, GO_PREPARE } from '../../core/defaults.js';
 import { shortHash } from '../../core/names.js';
 import { applyPlacement } from '../../core/pod-placement.js';
 import type { Pod } from '../../core/types.js';
@@ -43,12 +43,24 @@ const GO_DIR = '/pvmove-go';
 
 /**
  * Run before the engine's script in a waiting pod: nothing happens until the annotation says go.
- * The kubelet rewrites the downward API file when the pod's annotations change (~0.2 s here).
+ * The kubelet rewrites the downward API file when the pod's annotations change (~0.2 s here). Told
+ * to prepare before that, it runs the engine's \`prepare\` (reads ahead what the final pass will
+ * read, so that the walks after the stop find it in memory) in a process group of its own, which go
+ * stops if it is still running: it only warms caches, and competes with the copy.
  */
-const AWAIT_GO = `go=""
-until [ "$go" = go ]; do sleep 0.1; read -r go < ${GO_DIR}/go 2>/dev/null || true; done
+function awaitGo(prepare: string | undefined): string {
+  return `${prepare ?? ''}
+go=""; prepare_pid=""
+until [ "$go" = ${GO} ]; do
+  sleep 0.1; read -r go 2>/dev/null < ${GO_DIR}/go || true
+  if [ "$go" = ${GO_PREPARE} ] && [ -z "$prepare_pid" ]; then
+    set -m; ( ${prepare ? 'prepare' : 'true'}; printf 'PVMOVE prepared\\n' ) & prepare_pid=$!; set +m
+  fi
+done
+if [ -n "$prepare_pid" ]; then kill -- -"$prepare_pid" 2>/dev/null || true; wait "$prepare_pid" 2>/dev/null || true; fi
 printf 'PVMOVE go\\n'
 `;
+}
 
 /**
  * The copy pod's spec: one root container running the engine's bash script, the source claim
@@ -60,6 +72,7 @@ export function copyPodSpec(
   s: CopyPodRequest,
   script: string,
   access: { volumeMounts: object[] } | { volumeDevices: object[] },
+  prepare?: string,
 ): Record<string, unknown> {
   const env = [
     ...(s.expectFingerprint ? [{ name: EXPECT_FINGERPRINT_ENV, value: s.expectFingerprint }] : []),
@@ -82,7 +95,7 @@ export function copyPodSpec(
         name: 'copy',
         image: s.copy.image,
         imagePullPolicy: s.copy.imagePullPolicy,
-        command: ['bash', '-c', s.awaitGo ? AWAIT_GO + script : script],
+        command: ['bash', '-c', s.awaitGo ? awaitGo(prepare) + script : script],
         ...(env.length > 0 ? { env } : {}),
         securityContext: { runAsUser: 0, runAsGroup: 0, allowPrivilegeEscalation: false },
         ...mounts,

@@ -2,6 +2,7 @@
 // and tests check it.
 import type { CopyPodRequest } from '../../core/copy-engine.js';
 import type { Pod } from '../../core/types.js';
+import { PREPARE_FUNCTION } from './prepare.js';
 import { copyScript } from './script.js';
 import { COPY_POD_HASH, copyPod, copyPodHash as sharedHash, copyPodSpec } from '../shared/copy-pod.js';
 
@@ -14,11 +15,16 @@ export const copyPodHash = (s: CopyPodSpec): string => sharedHash(s);
 export type CopyPodSpec = CopyPodRequest;
 
 export function buildCopyPod(s: CopyPodSpec): Pod {
-  const spec = copyPodSpec(s, copyScript(s.verify), {
-    volumeMounts: [
-      { name: 'src', mountPath: '/src', readOnly: true },
-      { name: 'dst', mountPath: '/dst' },
-    ],
-  });
+  const spec = copyPodSpec(
+    s,
+    copyScript(s.verify),
+    {
+      volumeMounts: [
+        { name: 'src', mountPath: '/src', readOnly: true },
+        { name: 'dst', mountPath: '/dst' },
+      ],
+    },
+    PREPARE_FUNCTION,
+  );
   return copyPod(s, spec, copyPodHash(s));
 }

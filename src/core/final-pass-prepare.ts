@@ -1,0 +1,55 @@
+// Just before the stop: a final-pass pod waiting for go (made by warm-copy) is told to prepare,
+// and the owners are scaled down once it has read ahead what the final pass will read (both trees'
+// metadata, the files changed since the warm pass). What the disk gives slowly is then read while
+// the application still runs instead of during the downtime. Never required: a pod that does not
+// answer (made by an older version, a kubelet slow to update the annotation's file) or takes too
+// long is left to the final pass as it is, which then reads from disk.
+import { sleep } from './copy-follow.js';
+import { isWaitingFinalPod } from './copy-pod.js';
+import { ANNOTATION_GO, GO_PREPARE } from './defaults.js';
+import type { StepContext } from './step.js';
+
+/** How long the pod may take to say it started reading ahead. */
+const PREPARE_ANSWER_MS = 10_000;
+/** How long the stop waits for the read-ahead at most; the application still runs meanwhile. */
+const PREPARE_MAX_MS = 120_000;
+const POLL_MS = 250;
+
+export async function prepareFinalPass(
+  ctx: Pick<StepContext, 'cluster' | 'req' | 'names' | 'emit' | 'signal'>,
+) {
+  const ns = ctx.req.namespace;
+  const name = ctx.names.copyPod;
+  const pod = await ctx.cluster.getPod(ns, name);
+  if (!isWaitingFinalPod(pod) || pod?.status?.phase !== 'Running') return;
+  const started = Date.now();
+  if (pod.metadata.annotations?.[ANNOTATION_GO] !== GO_PREPARE)
+    await ctx.cluster.annotatePod(ns, name, { [ANNOTATION_GO]: GO_PREPARE });
+  const say = (message: string) => ctx.emit({ type: 'info', step: 'scale-down', message });
+  const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
+  for (;;) {
+    if (ctx.signal.aborted) return;
+    const log = await ctx.cluster.readPodLog(ns, name, { tailLines: 20 }).catch(() => '');
+    if (/^PVMOVE prepared$/m.test(log)) {
+      const changed = /^PVMOVE prepare changed_files=(\d+)/m.exec(log)?.[1];
+      say(
+        `the final pass's pod read both volumes' metadata${changed !== undefined ? ` and ${changed} changed files` : ''} ahead in ${seconds()} s`,
+      );
+      return;
+    }
+    const elapsed = Date.now() - started;
+    if (!/^PVMOVE preparing$/m.test(log) && elapsed > PREPARE_ANSWER_MS) {
+      say(
+        `the final pass's pod did not start reading ahead within ${PREPARE_ANSWER_MS / 1000} s; stopping without it`,
+      );
+      return;
+    }
+    if (elapsed > PREPARE_MAX_MS) {
+      say(
+        `the final pass's pod still reads ahead after ${PREPARE_MAX_MS / 1000} s; stopping anyway (the final pass stops it)`,
+      );
+      return;
+    }
+    await sleep(POLL_MS, ctx.signal);
+  }
+}

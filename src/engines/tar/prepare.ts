@@ -1,0 +1,28 @@
+// What the tar engine's waiting final-pass pod does when told to prepare (GO_PREPARE), just before
+// the application is stopped: the final pass walks both trees (fingerprint, tar level 1, the
+// verification) and reads what changed since the warm pass, and after a long wait (a resumed move,
+// a busy node) none of it is in memory any more. Reading it ahead while the application still runs
+// takes that disk time out of the downtime. It only reads; the copy's correctness does not depend on
+// it, and go stops it if it is still running.
+import { PRECOPY_DIR } from './script.js';
+
+/**
+ * prepare: stats every entry of both volumes (inodes and directories into memory) and reads the
+ * source's regular files whose status changed since the warm pass's snapshot was taken (the time
+ * tar level 1 compares against: the snapshot's first field), four readers at once.
+ */
+export const PREPARE_FUNCTION = `prepare() {
+  local snar=/dst/${PRECOPY_DIR}/snar since="" changed=0
+  printf 'PVMOVE preparing\\n'
+  (cd /dst && find . -xdev -printf '%C@\\n' > /dev/null 2>&1) &
+  if [ -s "$snar" ]; then since=$(tail -n +2 "$snar" | tr '\\0' '\\n' | head -n2 | awk 'NR == 1 {s = $0} NR == 2 {printf "%s.%09d", s, $0}'); fi
+  if [[ "$since" =~ ^[0-9]+\\.[0-9]{9}$ ]]; then
+    (cd /src && find . -xdev -printf '%C@\\n' \\( -type f -newerct "@$since" -fprint0 /tmp/prepare.changed \\) > /dev/null 2>&1
+      xargs -0 -r -P4 -n 64 cat -- < /tmp/prepare.changed > /dev/null 2>&1)
+    changed=$(tr -cd '\\0' < /tmp/prepare.changed | wc -c)
+  else
+    (cd /src && find . -xdev -printf '%C@\\n' > /dev/null 2>&1)
+  fi
+  wait
+  printf 'PVMOVE prepare changed_files=%s\\n' "$changed"
+}`;
