@@ -1,5 +1,6 @@
-// The downtime of a move: from the moment the owners started to stop (scale-down) to the moment
-// they were all ready again (scale-up), as the journal's step records have it. Pure.
+// The downtime of a move: from the moment the owners started to stop (scale-down; after the final
+// pass's read-ahead, when it had one) to the moment they were all ready again (scale-up), as the
+// journal's step records have it. Pure.
 import type { Journal } from './journal.js';
 
 /** Milliseconds the workload was down, or undefined if nothing was stopped (or not yet back). */
@@ -8,7 +9,7 @@ export function downtimeMs(j: Journal | undefined): number | undefined {
   const up = j?.steps['scale-up'];
   // A scale-down found done had nothing to stop: no owner ran pods of the claim.
   if (!down?.startedAt || up?.status !== 'done' || !up.finishedAt) return undefined;
-  return Math.max(0, Date.parse(up.finishedAt) - Date.parse(down.startedAt));
+  return Math.max(0, Date.parse(up.finishedAt) - Date.parse(down.stoppingAt ?? down.startedAt));
 }
 
 /** "downtime 7.4 s", or what was stopped instead. */

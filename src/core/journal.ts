@@ -11,6 +11,11 @@ export interface StepRecord {
   startedAt?: string;
   finishedAt?: string;
   message?: string;
+  /**
+   * scale-down only: when the owners were told to stop, after the final pass's read-ahead
+   * (final-pass-prepare.ts), during which the application still ran. The downtime starts here.
+   */
+  stoppingAt?: string;
 }
 
 export type MigrationPhase = 'in-progress' | 'finished' | 'rolling-back' | 'rolled-back';

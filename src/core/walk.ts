@@ -22,7 +22,8 @@ export interface WalkStep<C> {
   whyNotDone?(o: Observed): string;
   /** Done because there is nothing to do for this migration (said so instead of "already done"). */
   notNeeded?(o: Observed): boolean;
-  run(ctx: C): Promise<void>;
+  /** May return what its done record should also hold (StepRecord.stoppingAt). */
+  run(ctx: C): Promise<void | Pick<StepRecord, 'stoppingAt'>>;
 }
 
 export interface Walk<C> {
@@ -70,9 +71,10 @@ export async function walk<C>(w: Walk<C>): Promise<void> {
     w.emit({ type: 'step', step: step.id, title: step.title, status: 'started' });
     const previous = w.recordOf(step.id);
     const startedAt = w.now().toISOString();
+    let told: Pick<StepRecord, 'stoppingAt'> | void = undefined;
     try {
       await w.record(step.id, { status: 'started', startedAt });
-      await step.run(w.contextFor(step, observed, previous));
+      told = await step.run(w.contextFor(step, observed, previous));
       if (!step.checkOnly) {
         const after = await w.look();
         if (!step.isDone(after)) {
@@ -86,7 +88,12 @@ export async function walk<C>(w: Walk<C>): Promise<void> {
       await reportStepFailure(step, w.failure(err, step), started, w.emit, w.record, w.now);
     }
     // The start stays in the record: the downtime is measured from the scale-down's (downtime.ts).
-    await w.record(step.id, { status: 'done', startedAt, finishedAt: w.now().toISOString() });
+    await w.record(step.id, {
+      status: 'done',
+      startedAt,
+      ...(told ?? {}),
+      finishedAt: w.now().toISOString(),
+    });
     w.afterStep?.(step);
     w.emit({
       type: 'step',

@@ -17,6 +17,16 @@ describe('downtime: scale-down start to scale-up end, from the journal', () => {
     expect(downtimeText(downtimeMs(j))).to.equal('downtime 7.5 s');
   });
 
+  it('starts when the owners were told to stop, not while the final pass read ahead and the app ran', () => {
+    const j = journal({
+      steps: {
+        'scale-down': { status: 'done', startedAt: at(10), stoppingAt: at(13), finishedAt: at(14) },
+        'scale-up': { status: 'done', startedAt: at(15), finishedAt: at(17.5) },
+      },
+    });
+    expect(downtimeMs(j)).to.equal(4500);
+  });
+
   it('is absent when nothing was stopped (scale-down found done) or the owners are not back yet', () => {
     const found = journal({
       steps: {

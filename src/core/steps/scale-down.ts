@@ -35,6 +35,7 @@ export const scaleDown: Step = {
     const j = needJournal(ctx);
     const ns = ctx.req.namespace;
     await prepareFinalPass(ctx);
+    const stoppingAt = ctx.now().toISOString();
     const scaling = {
       ...ctx,
       namespace: ns,
@@ -52,6 +53,7 @@ export const scaleDown: Step = {
         await ctx.cluster.deletePod(ns, pod);
       }
     });
+    return { stoppingAt };
   },
   undo: [undoRestoreOwners],
   plan: (p) => [
