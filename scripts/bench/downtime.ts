@@ -112,7 +112,12 @@ const at = (e: Record<string, unknown>): number => Date.parse(String(e.time));
 const engineLines = (...rs: MeasuredRun[]): string[] =>
   rs.flatMap((r) =>
     r.events
-      .filter((e) => e.type !== 'progress' && /copy_ms=\d+/.test(String(e.message ?? '')))
+      .filter(
+        (e) =>
+          e.type !== 'progress' &&
+          // the engine's verdicts, and the final pass's read-ahead before the stop
+          (/copy_ms=\d+/.test(String(e.message ?? '')) || (e.type === 'info' && e.step === 'scale-down')),
+      )
       .map((e) => `${String(e.step)}: ${String(e.message)}`),
   );
 
