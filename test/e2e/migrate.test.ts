@@ -127,7 +127,7 @@ describe('kubectl pvmove: one claim', function () {
     expect(await manifestViaPod(c, ns, 'uploads')).to.equal(dataBefore);
   });
 
-  it('copies hardlinks, symlinks, sparse files, xattrs, ACLs, empty dirs and odd names identically', async () => {
+  it('copies hardlinks, symlinks, sparse files, xattrs, ACLs, empty dirs, odd names and a large file (by cp) identically', async () => {
     await createClaim(c, ns, 'tree', { storageClassName: 'standard', size: '1Gi' });
     await runPod(c, ns, shellPod('seed', 'tree', TREE_SCRIPT));
     await c.core.deleteNamespacedPod({ name: 'seed', namespace: ns, gracePeriodSeconds: 0 });
@@ -137,10 +137,17 @@ describe('kubectl pvmove: one claim', function () {
     const { execFileSync } = await import('node:child_process');
     execFileSync('setfattr', ['-n', 'user.origin', '-v', 'pvmove-e2e', `${srcDir}/plain.txt`]);
     execFileSync('setfacl', ['-m', 'u:1234:rw', `${srcDir}/acl.txt`]);
+    execFileSync('setfattr', ['-n', 'user.origin', '-v', 'big-e2e', `${srcDir}/media/2024/big.bin`]);
+    execFileSync('setfacl', ['-m', 'u:4321:r', `${srcDir}/media/2024/big.bin`]);
     const dataBefore = manifestOnNode(srcDir);
 
     const r = await runCli(['tree', '--to-class', 'fast', '-n', ns, '-o', 'json', '--verify', 'checksum']);
     expect(r.code, explain(r)).to.equal(0);
+    // big.bin went through cp, the rest through tar (the copy's verdict counts the files cp copied).
+    const verdict = r.events.find(
+      (e) => e.type === 'info' && e.step === 'copy' && /cp_files=/.test(String(e.message)),
+    );
+    expect(String(verdict?.message), explain(r)).to.match(/ cp_files=1( |$)/);
 
     const after = await c.core.readNamespacedPersistentVolumeClaim({ name: 'tree', namespace: ns });
     const dstDir = await hostPathOf(c, after.spec!.volumeName!);
@@ -154,6 +161,20 @@ describe('kubectl pvmove: one claim', function () {
       },
     );
     expect(xattr).to.equal('pvmove-e2e');
+    expect(
+      execFileSync(
+        'getfattr',
+        ['--absolute-names', '--only-values', '-n', 'user.origin', `${dstDir}/media/2024/big.bin`],
+        {
+          encoding: 'utf8',
+        },
+      ),
+    ).to.equal('big-e2e');
+    expect(
+      execFileSync('getfacl', ['--absolute-names', '-c', `${dstDir}/media/2024/big.bin`], {
+        encoding: 'utf8',
+      }),
+    ).to.contain('user:4321:r--');
     expect(
       execFileSync('getfacl', ['--absolute-names', '-c', `${dstDir}/acl.txt`], { encoding: 'utf8' }),
     ).to.contain('user:1234:rw-');
@@ -216,4 +237,8 @@ echo secret > owned.txt; chown 1234:5678 owned.txt; chmod 0640 owned.txt
 echo run > setuid.bin; chmod 4755 setuid.bin
 touch -d '2001-02-03 04:05:06' plain.txt deep/a
 chmod 0700 deep; chown 999:999 deep
+# A file large enough for the engine's cp path (>= 64 MiB, one link), in directories cp makes.
+mkdir -p media/2024; head -c 70000000 /dev/urandom > media/2024/big.bin
+chown 1234:5678 media/2024/big.bin; chmod 0640 media/2024/big.bin
+touch -d '2002-03-04 05:06:07' media/2024/big.bin media/2024; chmod 0750 media; chown 999:999 media
 `;
