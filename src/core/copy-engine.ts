@@ -29,7 +29,7 @@ export interface CopyPodRequest {
    * The final pass's pod created before the stop: it starts, mounts both volumes, and waits for the
    * go annotation (ANNOTATION_GO) before its script runs, so the downtime does not include a pod's
    * scheduling and start. Told to prepare first (GO_PREPARE), it runs the engine's read-ahead of
-   * the source while the application still runs (CopyEngine.prepareScript).
+   * the source while the application still runs (the `prepare` an engine hands to copyPodSpec).
    */
   awaitGo?: boolean;
 }
