@@ -52,13 +52,13 @@ describe('copy script run locally: large files by cp, the tree exactly as tar ma
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-  const run = (largeBytes: number): string => {
+  const run = (largeBytes: number, env: Record<string, string> = {}): string => {
     // Each run from an empty target and scratch directory, as a new copy pod.
     execFileSync('bash', ['-c', `rm -rf ${root}/dst ${root}/tmp && mkdir -p ${root}/dst ${root}/tmp`]);
     const script = copyScript('checksum').replace(/(?<![\w.])\/(src|dst|tmp)\b/g, `${root}/$1`);
     return execFileSync('bash', ['-c', `exec 2>&1\n${script}`], {
       encoding: 'utf8',
-      env: { ...process.env, PVMOVE_LARGE_FILE_BYTES: String(largeBytes) },
+      env: { ...process.env, PVMOVE_LARGE_FILE_BYTES: String(largeBytes), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
   };
@@ -69,7 +69,7 @@ describe('copy script run locally: large files by cp, the tree exactly as tar ma
     const log = run(1_000_000);
     const verdict = log.split('\n').find((l) => l.startsWith('PVMOVE verify ok')) ?? '';
     // random.bin, big *.bin, -big, owned.bin; not the hardlinked, sparse or newline-named ones.
-    expect(verdict).to.match(/ cp_files=4 /);
+    expect(verdict).to.match(/ cp_files=4 cp_same_fs=1 /);
     expect(manifest(`${root}/dst`)).to.equal(manifest(`${root}/src`));
     // tar left those files out (its archive is smaller by what cp copied), and the progress counts
     // both: cp's records, then tar's checkpoints, add up to the whole archive's.
@@ -79,6 +79,14 @@ describe('copy script run locally: large files by cp, the tree exactly as tar ma
     const whole = lastCheckpoint(run(0));
     expect(copied).to.be.above(20);
     expect(lastCheckpoint(log) + copied).to.be.within(whole - 2, whole + 2);
+  });
+
+  it('follows cp with the readahead between two filesystems (forced here), the same tree', () => {
+    // Here both directories are on one filesystem, where cp copies in the kernel without readers
+    // (cp_same_fs=1 above); the readahead that follows cp between two volumes is forced on.
+    const log = run(1_000_000, { PVMOVE_CP_READAHEAD: '1' });
+    expect(log).to.match(/ cp_files=4 cp_same_fs=0 /);
+    expect(manifest(`${root}/dst`)).to.equal(manifest(`${root}/src`));
   });
 
   it('makes the same tree with the large-file path off (tar alone)', () => {

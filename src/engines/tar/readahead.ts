@@ -46,11 +46,13 @@ export const READAHEAD = {
 } as const;
 
 /**
- * Regular files at least this large are copied by `cp` (copy_file_range: in the kernel, no pipe and
- * no user-space copy) before tar runs, one at a time with the readahead following cp's read counter,
- * on a plain copy (not an incremental pass); tar then copies everything else and sets the
- * directories' metadata last. Files with several links, sparse files and names with a backslash or
- * a newline stay with tar. The copy pod's environment may lower it (PVMOVE_LARGE_FILE_BYTES: tests).
+ * Regular files at least this large are copied by `cp` before tar runs, one at a time, on a plain
+ * copy (not an incremental pass): no pipe and no archive framing; on one filesystem its
+ * copy_file_range copies in the kernel, without a user-space copy (and without readers); between two
+ * filesystems cp reads and writes, the readahead following its progress. tar then copies everything
+ * else and sets the directories' metadata last. Files with several links, sparse files and names
+ * with a backslash or a newline stay with tar. The copy pod's environment may lower it
+ * (PVMOVE_LARGE_FILE_BYTES: tests).
  */
 export const LARGE_FILE_BYTES = 64 * 1024 * 1024;
 
@@ -268,16 +270,23 @@ readahead() {
  */
 export const COPY_LARGE_FUNCTION = `copy_large() {
   local n records base path pid ra tick reset=1 before=0
+  # Both volumes on one filesystem (hostPath or local-path volumes of one node disk): cp's
+  # copy_file_range copies in the kernel, which reads ahead for it; readers would read every byte a
+  # second time, into user space, on a copy bound by the CPU. Between two filesystems the kernel
+  # refuses it (EXDEV) and cp reads and writes: there the readers keep requests in flight.
+  cp_same_fs=0
+  if [ "$(stat -c %d /src)" = "$(stat -c %d /dst)" ] && [ -z "\${PVMOVE_CP_READAHEAD:-}" ]; then cp_same_fs=1; fi
   while read -r n records base path; do
     (cd /src && exec cp --parents --no-dereference --preserve=mode,ownership,timestamps,xattr -t /dst -- "$path") &
     pid=$!
-    readahead "$pid" "/tmp/large/$n.work" "$reset" "/dst/$path" "$base" & ra=$!
+    ra=""
+    if [ "$cp_same_fs" = 0 ]; then readahead "$pid" "/tmp/large/$n.work" "$reset" "/dst/$path" "$base" & ra=$!; fi
     large_progress "$before" "$records" "/src/$path" "/dst/$path" & tick=$!
     reset=0
     # (kill and wait in a group whose stderr is dropped: bash reports a killed job as "Terminated")
-    wait "$pid" || { { kill "$ra" "$tick"; wait "$tick"; } 2>/dev/null; return 1; }
+    wait "$pid" || { { kill $ra "$tick"; wait "$tick"; } 2>/dev/null; return 1; }
     { kill "$tick"; wait "$tick"; } 2>/dev/null
-    wait "$ra" || true
+    if [ -n "$ra" ]; then wait "$ra" || true; fi
     say "progress copied_records=$records"
     before=$records
   done < /tmp/large/index

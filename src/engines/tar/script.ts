@@ -176,7 +176,7 @@ walk_ms=$(( (started - walk_started) / 1000000 ))
 # compared); extracting a level 1 archive deletes what the source no longer has. A warm pass reads a
 # tree that may change under it: a file changed or gone meanwhile is not an error there (the final
 # pass copies it), anything else is.
-create_incremental=(); extract_incremental=(); warm_reading=(); large_files=(); cp_files=0
+create_incremental=(); extract_incremental=(); warm_reading=(); large_files=(); cp_files=0; cp_same_fs=0
 # Large files first, by cp, into directories tar then extracts over (it sets their metadata last).
 if [ -s /tmp/large/index ]; then
   copy_large || die ${COPY_EXIT.tarFailed} "tar-failed cp could not copy every large file (see the cp lines above)"
@@ -215,7 +215,7 @@ tar_ms=$(( ($(date +%s%N) - started) / 1000000 ))
 sync -f /dst || die ${COPY_EXIT.tarFailed} "tar-failed cannot flush the target volume to disk"
 copy_ms=$(( ($(date +%s%N) - started) / 1000000 ))
 # The figures the verdict lines carry (the benchmark reads them).
-figures="walk_ms=$walk_ms copy_ms=$copy_ms tar_ms=$tar_ms readahead=$ra_done/$ra_items ra_depth=$ra_depth ra_chunk_mib=$ra_chunk ra_trail=$ra_trail cp_ms=$copy_ms_large cp_files=$cp_files level=$level"
+figures="walk_ms=$walk_ms copy_ms=$copy_ms tar_ms=$tar_ms readahead=$ra_done/$ra_items ra_depth=$ra_depth ra_chunk_mib=$ra_chunk ra_trail=$ra_trail cp_ms=$copy_ms_large cp_files=$cp_files cp_same_fs=$cp_same_fs level=$level"
 if [ "$pass" = warm ]; then
   # The snapshot is kept only once the pass is on disk: the next pass starts from it.
   mkdir -p "$snapdir" && cp /tmp/snar "$snapdir/snar.new" && mv -f "$snapdir/snar.new" "$snapdir/snar" && sync -f /dst \\
