@@ -195,7 +195,7 @@ export function readaheadFunction(): string {
 readahead() {
   set +e
   local cap=${READAHEAD.windowBytes} avail limit key value pos ctl="" depth=0 chunk=0 window=0 now last=0
-  local start len kind arg path o c running=0 done=0 items reset=$3 t0=-1 nap
+  local start len kind arg path o c running=0 done=0 items reset=$3 t0=-1 mark=0 nap
   while read -r key value _; do if [ "$key" = "MemAvailable:" ]; then avail=$((value * 1024)); fi; done < /proc/meminfo
   if [ -n "\${avail:-}" ] && [ $((avail / 4)) -lt "$cap" ]; then cap=$((avail / 4)); fi
   for limit in /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory/memory.limit_in_bytes; do
@@ -207,9 +207,9 @@ readahead() {
   local before=0 planned=0
   if [ -s /tmp/readahead.done ]; then read -r before planned _ < /tmp/readahead.done; fi
   items=$(wc -l < "$2")
-  if [ -s /tmp/readahead.ctl ]; then read -r ctl < /tmp/readahead.ctl && read -r depth chunk window _ _ _ _ _ t0 _ <<< "$ctl"; fi
+  if [ -s /tmp/readahead.ctl ]; then read -r ctl < /tmp/readahead.ctl && read -r depth chunk window _ _ _ _ _ t0 _ mark _ <<< "$ctl"; fi
   # A reset starts a new epoch; a carried-over epoch ends when the controller says so.
-  if [ "$reset" = 1 ]; then t0=-1; fi
+  if [ "$reset" = 1 ]; then t0=-1; mark=0; fi
   # Waiting is a read with a timeout on a fifo nobody writes: no \`sleep\` process 20 times a second
   # (on a disk where tar alone is fastest, the waits are all this loop does).
   [ -p /tmp/readahead.nap ] || mkfifo /tmp/readahead.nap
@@ -224,12 +224,13 @@ readahead() {
     # until it returns: the target's size does.
     if [ -n "$3" ]; then pos=$(stat -c %s -- "$3" 2>/dev/null) || pos=0; pos=$((pos + $4)); fi
     now=\${EPOCHREALTIME/./}; now=$((now / 1000))
-    # Mid-epoch the controller would only repeat its state: it is asked when an epoch may end.
-    if [ $((now - last)) -ge 100 ] && { [ "$t0" -lt 0 ] || [ $((now - t0)) -ge ${READAHEAD.epochMs} ]; }; then
+    # The controller is asked only when an epoch may start (the copy passed the mark) or end: in
+    # between it would repeat its state, and each question is an awk process.
+    if [ $((now - last)) -ge 100 ] && { { [ "$t0" -lt 0 ] && [ "$pos" -ge "$mark" ]; } || { [ "$t0" -ge 0 ] && [ $((now - t0)) -ge ${READAHEAD.epochMs} ]; }; }; then
       last=$now
       ctl=$(awk -v s="$ctl" -v t="$now" -v p="$pos" -v a="$2" -v cap="$cap" -v reset="$reset" -v fixed="\${PVMOVE_READAHEAD_DEPTH:-}" "$ra_controller") || return 1
       reset=0; echo "$ctl" > /tmp/readahead.ctl
-      read -r depth chunk window _ _ _ _ _ t0 _ <<< "$ctl"
+      read -r depth chunk window _ _ _ _ _ t0 _ mark _ <<< "$ctl"
       echo "$((before + done)) $((planned + items)) $depth $((chunk / 1048576)) \${ctl##* }" > /tmp/readahead.done
     fi
   }
