@@ -124,6 +124,8 @@ interface PvmoveRun {
   engineSeconds?: number;
   /** Readahead batches done / planned, from the verdict line. */
   readahead?: string;
+  /** The engine's figures from its verdict line (walk_ms ... level=N: what the controller chose, cp's share). */
+  engineFigures?: string;
   apiRequests?: number;
   apiRequestDetail?: string;
   lastProgress?: Record<string, unknown>;
@@ -155,7 +157,11 @@ function pvmoveFigures(r: CliResult, wallSeconds: number): PvmoveRun {
     steps,
     copyPhaseSeconds: COPY_PHASE.reduce((a, s) => a + (steps[s] ?? 0), 0),
     ...(copyMs !== undefined
-      ? { engineSeconds: (walkMs + copyMs) / 1000, readahead: /readahead=(\S+)/.exec(verdict)?.[1] }
+      ? {
+          engineSeconds: (walkMs + copyMs) / 1000,
+          readahead: /readahead=(\S+)/.exec(verdict)?.[1],
+          engineFigures: /walk_ms=.*$/.exec(verdict)?.[0],
+        }
       : {}),
     ...(api
       ? {
@@ -255,7 +261,7 @@ async function benchDataset(
       const r = await pvmove([claim, '--to-class', 'standard', '-n', ns]);
       runsOut.push(r);
       log(
-        `${tag} run ${i + 1}: pvmove copy phase ${r.copyPhaseSeconds.toFixed(1)}s, engine ${r.engineSeconds?.toFixed(1)}s (readahead ${r.readahead}), total ${r.totalSeconds.toFixed(1)}s, ${r.apiRequests} API requests (load ${loadAverage()})`,
+        `${tag} run ${i + 1}: pvmove copy phase ${r.copyPhaseSeconds.toFixed(1)}s, engine ${r.engineSeconds?.toFixed(1)}s (${r.engineFigures ?? `readahead ${r.readahead}`}), total ${r.totalSeconds.toFixed(1)}s, ${r.apiRequests} API requests (load ${loadAverage()})`,
       );
       const target = await boundDir(c, ns, claim);
       dirs.add(target.dir);
