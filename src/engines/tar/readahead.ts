@@ -207,7 +207,9 @@ readahead() {
   local before=0 planned=0
   if [ -s /tmp/readahead.done ]; then read -r before planned _ < /tmp/readahead.done; fi
   items=$(wc -l < "$2")
-  if [ -s /tmp/readahead.ctl ]; then read -r ctl < /tmp/readahead.ctl && read -r depth chunk window _ _ _ _ _ t0 _ mark _ <<< "$ctl"; fi
+  # The controller's state fields the loop itself uses: depth, chunk, window, epoch start, mark.
+  take_state() { read -r depth chunk window _ _ _ _ _ t0 _ mark _ <<< "$ctl"; }
+  if [ -s /tmp/readahead.ctl ]; then read -r ctl < /tmp/readahead.ctl && take_state; fi
   # A reset starts a new epoch; a carried-over epoch ends when the controller says so.
   if [ "$reset" = 1 ]; then t0=-1; mark=0; fi
   # Waiting is a read with a timeout on a fifo nobody writes: no \`sleep\` process 20 times a second
@@ -230,7 +232,7 @@ readahead() {
       last=$now
       ctl=$(awk -v s="$ctl" -v t="$now" -v p="$pos" -v a="$2" -v cap="$cap" -v reset="$reset" -v fixed="\${PVMOVE_READAHEAD_DEPTH:-}" "$ra_controller") || return 1
       reset=0; echo "$ctl" > /tmp/readahead.ctl
-      read -r depth chunk window _ _ _ _ _ t0 _ mark _ <<< "$ctl"
+      take_state
       echo "$((before + done)) $((planned + items)) $depth $((chunk / 1048576)) \${ctl##* }" > /tmp/readahead.done
     fi
   }
