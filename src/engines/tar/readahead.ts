@@ -83,6 +83,7 @@ size == 0 || alloc < size { next }
 $3 > 1 && seen[$4]++ { next }
 {
   path = $0; for (i = 0; i < 4; i++) path = substr(path, index(path, " ") + 1)
+  if (substr(path, 1, 2) == "./") path = substr(path, 3)
   if (large > 0 && size >= large && $3 == 1 && index(path, "\\\\") == 0) {
     ln++; lblocks += 3 + int((size + 511) / 512)
     printf "%d %.0f %.0f %s\\n", ln, int(lblocks / bf), loff, path > (ldir "/index")

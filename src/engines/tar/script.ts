@@ -5,6 +5,7 @@
 // CLI reads from the pod's log (see log.ts).
 import { EXPECT_FINGERPRINT_ENV, PASS_ENV } from '../shared/copy-pod.js';
 import { COPY_LARGE_FUNCTION, LARGE_FILE_BYTES, PLAN_AWK, readaheadFunction } from './readahead.js';
+import { WALK_FUNCTION } from './walk.js';
 import type { VerifyMode } from '../../core/types.js';
 
 /** Exit codes of the copy pod, reported back in failure messages. */
@@ -87,16 +88,9 @@ stats() {
 # deleted entry also leaves the list) and no program can set it back, so two equal fingerprints mean
 # nothing changed in between: a copy made from the first is still a copy of the source. The same walk
 # writes /tmp/src.counts (type and size per entry, what verify_copy compares) and, with "measure",
-# the measure list /tmp/src.stat and the readahead list: one walk of the source instead of three.
-nl=$'\\n'
-walk_source() {
-  if [ "\${1:-}" = measure ]; then
-    (cd /src && find . -xdev -printf '%C@ %y %s %i %p\\0' \\( ! -path . -fprintf /tmp/src.counts '%y %s\\n' -fprintf /tmp/src.stat '%y %s %b %n %i\\n' \\
-      \\( -type f ! -path "*$nl*" -fprintf /tmp/readahead.list '%s %b %n %i %P\\n' \\) \\)) | sort -z | sha256sum | cut -c1-64
-  else
-    (cd /src && find . -xdev -printf '%C@ %y %s %i %p\\0' \\( ! -path . -fprintf /tmp/src.counts '%y %s\\n' \\)) | sort -z | sha256sum | cut -c1-64
-  fi
-}
+# the measure list /tmp/src.stat and the readahead list: one walk of the source instead of three
+# (walk.ts: several finds at once).
+${WALK_FUNCTION}
 
 # verify_copy -> 0 when the target matches the source as --verify asks; else prints why and fails.
 ${verifyFunction(verify)}
