@@ -9,8 +9,12 @@ import { isWaitingFinalPod } from './copy-pod.js';
 import { ANNOTATION_GO, GO_PREPARE } from './defaults.js';
 import type { StepContext } from './step.js';
 
-/** How long the pod may take to say it started reading ahead. */
-const PREPARE_ANSWER_MS = 10_000;
+/**
+ * How long the pod may take to say it started reading ahead: the kubelet's refresh of the
+ * annotation's file, which took over 10 s once on a loaded node. The application still runs while
+ * this waits, so a longer wait costs no downtime.
+ */
+const PREPARE_ANSWER_MS = 30_000;
 /** How long the stop waits for the read-ahead at most; the application still runs meanwhile. */
 const PREPARE_MAX_MS = 120_000;
 const POLL_MS = 250;
