@@ -98,6 +98,21 @@ describe('source walk: several finds at once, the same fingerprint and lists as 
     expect(walks[0]).to.match(/^\. -xdev /);
   });
 
+  it('a tree with few entries near the top is walked by one find (no parts to start)', () => {
+    execFileSync('bash', [
+      '-c',
+      `rm -rf "${root}/src" && mkdir -p "${root}/src/a" && cd "${root}/src" && printf 1 > a/one && printf 2 > two && head -c 100000 /dev/zero > a/big`,
+    ]);
+    const env = logFinds();
+    expect(walk('measure', env)).to.equal(reference());
+    const walks = readFileSync(`${root}/finds.log`, 'utf8')
+      .split('\n')
+      .filter(
+        (l) => /^(\. |-files0-from )/.test(l) && !l.includes('/walk/empty') && !l.includes('-maxdepth 2'),
+      );
+    expect(walks, walks.join(' / ')).to.have.lengthOf(1);
+  });
+
   it('fails when one part cannot be read', () => {
     const real = execFileSync('bash', ['-c', 'command -v find'], { encoding: 'utf8' }).trim();
     // The find whose part holds wide/d3 reports an error, as on an unreadable directory.
