@@ -7,7 +7,7 @@
 
 /** Finds that walk at once; the tree is cut into WALK_PARTS parts that they take in turn. */
 export const WALK_WORKERS = 4;
-export const WALK_PARTS = 16;
+export const WALK_PARTS = 8;
 /** Below this many entries to cut (files one level down, entries two levels down), one find walks all. */
 export const WALK_MIN_UNITS = 8;
 
@@ -65,7 +65,8 @@ walk_source() {
   else
     walk_part "" /tmp/walk/alone "$what" tree
   fi
-  for part in "\${outs[@]}"; do [ "$(cat "$part.rc" 2>/dev/null)" = 0 ] || return 1; done
+  local rc
+  for part in "\${outs[@]}"; do rc=""; read -r rc < "$part.rc" 2>/dev/null || true; [ "$rc" = 0 ] || return 1; done
   cat "\${outs[@]/%/.fp}" | sort -z | sha256sum | cut -c1-64
   cat "\${outs[@]/%/.counts}" > /tmp/src.counts || return 1
   if [ "$what" = measure ]; then
