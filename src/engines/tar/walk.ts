@@ -27,29 +27,29 @@ export const WALK_FUNCTION = `nl=$'\\n'
 # walk_part FROM OUT [measure] [alone|tree]: one find over the entries the file FROM names (tree: the
 # whole tree from /src itself); writes OUT.fp, OUT.counts, OUT.stat, OUT.list and OUT.rc, its exit code.
 walk_part() {
-  local from=(-files0-from "$1") rc=0
+  local from=(-files0-from "$1") measure=() rc=0
   if [ "\${4:-}" = alone ]; then from+=(-maxdepth 0); elif [ "\${4:-}" = tree ]; then from=(.); fi
   if [ "\${3:-}" = measure ]; then
-    (cd /src && find "\${from[@]}" -xdev -printf '%C@ %y %s %i %p\\0' \\( ! -path . -fprintf "$2.counts" '%y %s\\n' -fprintf "$2.stat" '%y %s %b %n %i\\n' \\
-      \\( -type f ! -path "*$nl*" -fprintf "$2.list" '%s %b %n %i %p\\n' \\) \\)) > "$2.fp" || rc=$?
-  else
-    (cd /src && find "\${from[@]}" -xdev -printf '%C@ %y %s %i %p\\0' \\( ! -path . -fprintf "$2.counts" '%y %s\\n' \\)) > "$2.fp" || rc=$?
+    measure=(-fprintf "$2.stat" '%y %s %b %n %i\\n' '(' -type f ! -path "*$nl*" -fprintf "$2.list" '%s %b %n %i %p\\n' ')')
   fi
+  (cd /src && find "\${from[@]}" -xdev -printf '%C@ %y %s %i %p\\0' \\( ! -path . -fprintf "$2.counts" '%y %s\\n' "\${measure[@]}" \\)) > "$2.fp" || rc=$?
   echo "$rc" > "$2.rc"
 }
 walk_source() {
-  local what="\${1:-}" dev part running=0 outs=(/tmp/walk/alone) units=()
+  local what="\${1:-}" dev whole part running=0 outs=(/tmp/walk/alone) units=()
+  # whole: files one level down and entries two levels down, of this filesystem; strip: the fields before the path.
   local strip="s/^[0-9]+ [0-9] . //"
   rm -rf /tmp/walk && mkdir -p /tmp/walk && : > /tmp/walk/empty || return 1
   if find -files0-from /tmp/walk/empty -prune 2>/dev/null && split -t '\\0' -n l/2 /tmp/walk/empty /tmp/walk/probe. 2>/dev/null; then
     dev=$(stat -c %d /src) || return 1
+    whole="^$dev (1 [^d]|2 .) "
     (cd /src && find . -mindepth 1 -maxdepth 2 -xdev -printf '%D %d %y %p\\0') > /tmp/walk/top || return 1
-    { grep -z -E "^$dev (1 [^d]|2 .) " /tmp/walk/top || [ $? = 1 ]; } | sed -z -E "$strip" > /tmp/walk/whole || return 1
+    { grep -z -E "$whole" /tmp/walk/top || [ $? = 1 ]; } | sed -z -E "$strip" > /tmp/walk/whole || return 1
     mapfile -d '' -t units < /tmp/walk/whole
   fi
   # A tree of few entries up there is walked faster by one find than by starting several.
   if [ "\${#units[@]}" -ge ${WALK_MIN_UNITS} ]; then
-    { printf '.\\0'; { grep -z -v -E "^$dev (1 [^d]|2 .) " /tmp/walk/top || [ $? = 1 ]; } | sed -z -E "$strip"; } > /tmp/walk/alone || return 1
+    { printf '.\\0'; { grep -z -v -E "$whole" /tmp/walk/top || [ $? = 1 ]; } | sed -z -E "$strip"; } > /tmp/walk/alone || return 1
     split -t '\\0' -n l/${WALK_PARTS} -d -a 3 /tmp/walk/whole /tmp/walk/part. || return 1
     # In a subshell: its waits see only these finds (the verification walks the target meanwhile).
     (
