@@ -38,6 +38,12 @@ export interface DiskProfile {
   readDelayMs: number;
   openDelayMs: number;
   lookupDelayMs: number;
+  /**
+   * How long the kernel may cache entries and attributes (slowfs -cache-timeout): a block volume's
+   * filesystem keeps its inodes and directories in memory like a local one (the kernel's own caches,
+   * on the node), a network filesystem asks its server again after a short while.
+   */
+  cacheTimeoutS: number;
   /** Each dataset's scale on this profile when --scale is 1 (small files on a 5 ms disk at full size take hours). */
   scales: Record<DatasetName, number>;
   description: string;
@@ -50,7 +56,9 @@ export interface DiskProfile {
  *   each read request, i.e. each page-cache miss of file data. Metadata (lookups, opens, stat) costs
  *   only the FUSE round trip: the backing ext4 reads its inodes and directories from the local
  *   disk, so a cold walk of the tree is faster here than on a real block network volume (where
- *   those blocks are misses too, though 16 inodes share one).
+ *   those blocks are misses too, though 16 inodes share one). Entries and attributes stay cached
+ *   (an hour), as a block volume's ext4 keeps them on the node; until 2026-12-03 they lasted 1 s
+ *   here too, which sent every walk more than a second after the last one back through FUSE.
  * - `nfs-<N>ms`, a network filesystem: N ms also before each open (close-to-open consistency asks
  *   the server on every open, cached data or not) and each lookup of a name the kernel has not
  *   cached (the entry cache lasts 1 s).
@@ -69,6 +77,7 @@ export function parseDisk(spec: string): DiskProfile {
       readDelayMs: 0,
       openDelayMs: 0,
       lookupDelayMs: 0,
+      cacheTimeoutS: 0,
       scales: { large: 1, small: 1, mixed: 1 },
       description: 'the test bed disk',
     };
@@ -83,6 +92,7 @@ export function parseDisk(spec: string): DiskProfile {
     readDelayMs: ms,
     openDelayMs: nfs ? ms : 0,
     lookupDelayMs: nfs ? ms : 0,
+    cacheTimeoutS: nfs ? 1 : 3600,
     scales: {
       large: Math.min(1, 0.5 / ms),
       small: Math.min(1, 0.05 / ms / perFile),
@@ -207,6 +217,8 @@ export class SlowMounts {
           `${disk.openDelayMs}ms`,
           '-lookup-delay',
           `${disk.lookupDelayMs}ms`,
+          '-cache-timeout',
+          `${disk.cacheTimeoutS}s`,
           '-pid-file',
           rec.pidFile,
         ],

@@ -17,7 +17,7 @@
 // Seed row: the seed StatefulSet's claim moved with --to-class fast --size 2Gi, without and with
 // --precopy (no kill). Each row in a namespace of its own, deleted with its PVs and directories.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import {
@@ -293,6 +293,14 @@ const MOVE = (claim: string, ns: string, extra: string[] = []) => [
   ...extra,
 ];
 
+/** Where each move's event stream is kept (-o json, timestamped): the downtime's timeline, step by step. */
+const EVENTS_DIR = path.join(path.resolve(import.meta.dirname, '../..'), '.bench/downtime-events');
+
+function keepEvents(name: string, r: MeasuredRun): void {
+  mkdirSync(EVENTS_DIR, { recursive: true });
+  writeFileSync(path.join(EVENTS_DIR, `${name}.ndjson`), r.stdout);
+}
+
 async function coldRow(
   c: Cluster,
   o: DowntimeOptions,
@@ -308,6 +316,7 @@ async function coldRow(
       dropCaches();
       const load = loadAverage();
       const r = await runMeasured(MOVE('data', ns));
+      keepEvents(`cold-${disk.name}`, r);
       const result = finished('cold move', r);
       const steps = stepSeconds(r);
       const fig: MoveFigures = {
@@ -367,6 +376,7 @@ async function precopyRow(
       const writtenBytes = appWrites(ns, Math.round(data.dataBytes / 100), 'precopy');
       dropCaches();
       const r = await runMeasured(['resume', 'data', '-n', ns]);
+      keepEvents(`precopy-${disk.name}`, r);
       const result = finished('resume after the warm pass', r);
       // The resume's own steps; warm-copy is the killed run's (the resume finds it done).
       const steps = { ...stepSeconds(warm), ...stepSeconds(r), 'warm-copy': warmPassSeconds };
