@@ -155,7 +155,8 @@ if [ "$every" -lt 1 ]; then every=1; fi
 large=0
 if [ "$pass" = final ] && [ "$level" = 0 ]; then large=\${PVMOVE_LARGE_FILE_BYTES:-${LARGE_FILE_BYTES}}; fi
 rm -rf /tmp/readahead /tmp/large /tmp/readahead.ctl /tmp/readahead.done; mkdir -p /tmp/readahead /tmp/large; : > /tmp/readahead/work
-awk -v large="$large" -v bf=${BLOCKING_FACTOR} '${PLAN_AWK}' /tmp/readahead.list
+# The readahead's plan (and the large files' list): a level 1 pass reads ahead nothing (below).
+if [ "$level" = 0 ]; then awk -v large="$large" -v bf=${BLOCKING_FACTOR} '${PLAN_AWK}' /tmp/readahead.list; fi
 say "total_bytes=$total files=$files used_bytes=$used archive_records=$records checkpoint_records=$every target_room=$room"
 if [ "$used" -gt "$room" ]; then die ${COPY_EXIT.insufficientSpace} "insufficient-space the data uses $used bytes but the target volume has room for $room"; fi
 
@@ -219,6 +220,7 @@ if [ "$pass" = warm ]; then
 fi
 say "copy done $figures"
 rm -f /tmp/fp.now
+verify_started=$(date +%s%N)
 why=$(verify_copy) || die ${COPY_EXIT.verifyFailed} "verify-failed $why"
 # Nothing may have written to the source while it was read (invariant 7 is also checked from
 # outside, but a pod that came and went between two looks would leave no other trace). The
@@ -227,7 +229,8 @@ if [ ! -s /tmp/fp.now ]; then
   walk_source > /tmp/fp.now || die ${COPY_EXIT.unreadable} "unreadable cannot list every entry of the source volume"
 fi
 [ "$(cat /tmp/fp.now)" = "$fp" ] || die ${COPY_EXIT.sourceChanged} "source-changed the source volume changed while it was copied; run the move again to copy it again"
-say "${verdict(verify)} $why $figures"
+ended=$(date +%s%N)
+say "${verdict(verify)} $why $figures verify_ms=$(( (ended - verify_started) / 1000000 )) pass_ms=$(( (ended - walk_started) / 1000000 ))"
 `;
 }
 
