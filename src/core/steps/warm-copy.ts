@@ -10,9 +10,11 @@
 // Nothing here is relied on: a warm copy is never verified (the source changes under it), and the
 // final pass, made while the source is stopped, decides. So a warm pass stopped or lost at any
 // moment changes nothing for the application; the target claim and the pod are this migration's
-// own objects, deleted by create-target's undo steps on rollback.
+// own objects, deleted by create-target's undo steps on rollback. The target PV's Retain, set here
+// once it is bound (as retain-target-pv would after the stop), is undone by that step's undo.
 import { StepProblem, TimeoutProblem } from '../errors.js';
 import { ensureTargetClaim } from './create-target.js';
+import { retainBoundTarget } from './retain-target-pv.js';
 import { isCopied, originalClaimExists } from '../observed.js';
 import { copyPodFor, deletePodAndWait, isWarmPod } from '../copy-pod.js';
 import { copyPodHint } from '../wait-hints.js';
@@ -144,6 +146,9 @@ export const warmCopy: Step = {
       await onePass(ctx, j, pass, passes);
       if (ctx.signal.aborted) return;
     }
+    // The target claim is bound (the warm pod used it): its PV goes on Retain now rather than
+    // during the downtime (retain-target-pv finds it done).
+    await retainBoundTarget(ctx);
     // The final pass's pod starts now, while the application still runs, and waits for the go the
     // copy step gives once the owners are stopped: its scheduling and start leave the downtime.
     const node = warmPassNode(await ctx.observe());
