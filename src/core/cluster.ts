@@ -145,6 +145,12 @@ export interface ClusterPort {
     name: string,
     opts: { limitBytes?: number; tailLines?: number; container?: string },
   ): Promise<string>;
+  /**
+   * Follows the running pod's log: `onLine` gets each line as the container writes it, until the
+   * returned stop is called or the stream ends. Only a hint that it is worth reading the log now
+   * (a follow that stalls or is refused changes nothing: the reads go on at their own pace).
+   */
+  followPodLog?(namespace: string, name: string, onLine: (line: string) => void): () => void;
 
   /** Polls `probe` until it returns a value; fails with a TimeoutProblem naming `what`. */
   waitFor<T>(

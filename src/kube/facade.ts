@@ -1,6 +1,7 @@
 // The cluster facade: ClusterPort (src/core/cluster.ts) over @kubernetes/client-node. Every call is
 // named in its error ("patch PersistentVolume pvc-123: 403 ..."), transient failures are retried,
 // and client objects are handed to the core as plain shapes.
+import { Writable } from 'node:stream';
 import {
   AppsV1Api,
   AuthorizationV1Api,
@@ -8,6 +9,7 @@ import {
   BatchV1Api,
   CoordinationV1Api,
   CoreV1Api,
+  Log,
   PatchStrategy,
   StorageV1Api,
   setHeaderOptions,
@@ -678,6 +680,30 @@ export class KubeCluster implements ClusterPort {
     return this.call(`read log of Pod ${namespace}/${name}`, () =>
       this.core.readNamespacedPodLog({ name, namespace, ...opts }),
     );
+  }
+
+  followPodLog(namespace: string, name: string, onLine: (line: string) => void): () => void {
+    let stopped = false;
+    let follow: AbortController | undefined;
+    let partial = '';
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        const lines = (partial + chunk.toString()).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) onLine(line);
+        done();
+      },
+    });
+    // The pod's only container ('' lets the API server pick it); every line from its start, so a
+    // line written just before the follow began is seen too.
+    new Log(this.kc)
+      .log(namespace, name, '', sink, { follow: true })
+      .then((c) => (stopped ? c.abort() : (follow = c)))
+      .catch(() => undefined);
+    return () => {
+      stopped = true;
+      follow?.abort();
+    };
   }
 
   waitFor<T>(

@@ -21,6 +21,7 @@ import { copyPodHint } from '../wait-hints.js';
 import { placementConflict } from '../placement.js';
 import type { InfoEvent } from '../events.js';
 import { failureText, progressMessage, readCopyLogs, sleep } from '../copy-follow.js';
+import { endsTheCopy, logWake, type LogWake } from '../log-wake.js';
 
 /** Polls start fast, so a short copy is not followed by seconds of idle waiting, and back off to 2s. */
 const POLL_FIRST_MS = 200;
@@ -149,6 +150,8 @@ export const copy: Step = {
     let samples: ProgressSample[] = [];
     let lastMessage = '';
     let apiTroubleSince: number | undefined;
+    /** The pod's log, followed once it runs: its verdict ends the pause before the next look. */
+    let wake: LogWake | undefined;
 
     /** One look at the pod; true once it succeeded and verified. */
     let intrudersCheckedAt = Number.NEGATIVE_INFINITY;
@@ -183,6 +186,7 @@ export const copy: Step = {
         }
       } else {
         running ??= Date.now();
+        wake ??= logWake(ctx.cluster, ns, name, endsTheCopy(ctx.engine));
         const before = state.earlierCopy;
         state = await readCopyLogs(ctx, state);
         if (state.earlierCopy && !before) ctx.emit(earlierCopyEvent(ctx, state.earlierCopy));
@@ -227,28 +231,32 @@ export const copy: Step = {
     };
 
     let interval = POLL_FIRST_MS;
-    for (;;) {
-      if (ctx.signal.aborted) return; // the runner turns this into "interrupted"; the pod keeps going
-      const before = state;
-      try {
-        if (await poll()) break;
-        apiTroubleSince = undefined;
-      } catch (err) {
-        // A copy runs for hours; an API server restart meanwhile must not fail it. Verdicts about
-        // the copy itself (StepProblem) are final.
-        if (err instanceof StepProblem) throw err;
-        if (apiTroubleSince === undefined) {
-          apiTroubleSince = Date.now();
-          ctx.emit({
-            type: 'warning',
-            step: 'copy',
-            message: `API trouble, still following the copy: ${describe(err)}`,
-          });
+    try {
+      for (;;) {
+        if (ctx.signal.aborted) return; // the runner turns this into "interrupted"; the pod keeps going
+        const before = state;
+        try {
+          if (await poll()) break;
+          apiTroubleSince = undefined;
+        } catch (err) {
+          // A copy runs for hours; an API server restart meanwhile must not fail it. Verdicts about
+          // the copy itself (StepProblem) are final.
+          if (err instanceof StepProblem) throw err;
+          if (apiTroubleSince === undefined) {
+            apiTroubleSince = Date.now();
+            ctx.emit({
+              type: 'warning',
+              step: 'copy',
+              message: `API trouble, still following the copy: ${describe(err)}`,
+            });
+          }
+          if (Date.now() - apiTroubleSince > API_OUTAGE_MS) throw err;
         }
-        if (Date.now() - apiTroubleSince > API_OUTAGE_MS) throw err;
+        await (wake ? wake.pause(interval, ctx.signal) : sleep(interval, ctx.signal));
+        interval = nextPollInterval(ctx.engine, interval, state, samples, before);
       }
-      await sleep(interval, ctx.signal);
-      interval = nextPollInterval(ctx.engine, interval, state, samples, before);
+    } finally {
+      wake?.stop();
     }
 
     const pv = targetPvName(ctx.observed);
