@@ -30,9 +30,9 @@ export const ITINERARY: readonly Step[] = [
   releaseClaims, //           8. delete copy pod, both claims
   prebindTargetPv, //         9. claimRef namespace/name, no uid
   recreateClaim, //          10. same name, new PV
-  restoreReclaimPolicy, //   11. target PV gets the source's original policy
   rewriteTemplate, //        StatefulSet templates -> new class/size (batches of a whole StatefulSet)
-  scaleUp, //                12. owners back, ready
+  scaleUp, //                11. owners back, ready: the downtime ends here
+  restoreReclaimPolicy, //   12. target PV gets the source's original policy (kept on Retain until now)
   finish, //                 13. label source PV, journal finished
 ] as const;
 

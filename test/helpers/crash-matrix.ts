@@ -40,8 +40,8 @@ export const POINTS = [
   'release-claims',
   'prebind-target-pv',
   'recreate-claim',
-  'restore-reclaim-policy',
   'scale-up',
+  'restore-reclaim-policy',
   'finish',
 ];
 

@@ -51,9 +51,9 @@ describe('itinerary', () => {
       'release-claims',
       'prebind-target-pv',
       'recreate-claim',
-      'restore-reclaim-policy',
       'rewrite-template',
       'scale-up',
+      'restore-reclaim-policy',
       'finish',
     ]);
   });

@@ -1,6 +1,6 @@
-// Step 11: the target PV gets the source PV's original reclaim policy, once the claim is bound to
-// it. Undone, when the rollback keeps the target PV (it may hold writes made after the move), by
-// Retain and a label, before its claim goes.
+// Step 12: the target PV gets the source PV's original reclaim policy, once the claim is bound to
+// it. After scale-up: nothing the application waits for. Undone, when the rollback keeps the target
+// PV (it may hold writes made after the move), by Retain and a label, before its claim goes.
 import { StepProblem } from '../errors.js';
 import { keptTargetPatch, reclaimPolicyPatch } from '../manifests.js';
 import { LABEL_KEPT_BY_ROLLBACK } from '../defaults.js';

@@ -1,4 +1,4 @@
-// Step 11b (batches of a whole StatefulSet): its volumeClaimTemplates name the new class and size,
+// Step 10b (batches of a whole StatefulSet): its volumeClaimTemplates name the new class and size,
 // so the next scale-up makes claims like the moved ones, and GitOps compares against a template
 // that matches the claims. The field is immutable: the StatefulSet is deleted with propagation
 // Orphan (its claims, revisions and pods stay; at this point it has no pods, the owners are

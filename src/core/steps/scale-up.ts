@@ -1,4 +1,4 @@
-// Step 12: the owners come back as recorded, now on the new volume. Undone (by a rollback after the
+// Step 11: the owners come back as recorded, now on the new volume. Undone (by a rollback after the
 // swap) by stopping them again while the claim is on the target PV.
 import { StepProblem } from '../errors.js';
 import { finalClaimBound, finalClaimPresent, ownersRestored, ownersStopped } from '../observed.js';
