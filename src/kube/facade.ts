@@ -694,6 +694,10 @@ export class KubeCluster implements ClusterPort {
         done();
       },
     });
+    // The client pipes the response into the sink and leaves the response's own stream without an
+    // error listener: stopping the follow (an abort) would be an uncaught error without this one.
+    sink.on('pipe', (source: NodeJS.ReadableStream) => source.on('error', () => undefined));
+    sink.on('error', () => undefined);
     // The pod's only container ('' lets the API server pick it); every line from its start, so a
     // line written just before the follow began is seen too.
     new Log(this.kc)
