@@ -113,6 +113,21 @@ describe('source walk: several finds at once, the same fingerprint and lists as 
     expect(walks, walks.join(' / ')).to.have.lengthOf(1);
   });
 
+  it('right after the read-ahead (its marker present), one find walks the tree: the same fingerprint and lists', () => {
+    writeFileSync(`${root}/tmp/src.cached`, '');
+    const env = logFinds();
+    expect(walk('measure', env)).to.equal(reference());
+    expect(readFileSync(`${root}/tmp/readahead.list`, 'utf8')).to.equal(
+      readFileSync(`${root}/ref/list`, 'utf8'),
+    );
+    // (a logged call spans two lines: its pattern holds a newline)
+    const finds = readFileSync(`${root}/finds.log`, 'utf8')
+      .split('\n')
+      .filter((l) => /^(\. |-files0-from )/.test(l));
+    expect(finds, finds.join(' / ')).to.have.lengthOf(1);
+    expect(finds[0]).to.match(/^\. -xdev /);
+  });
+
   it('fails when one part cannot be read', () => {
     const real = execFileSync('bash', ['-c', 'command -v find'], { encoding: 'utf8' }).trim();
     // The find whose part holds wide/d3 reports an error, as on an unreadable directory.

@@ -5,11 +5,13 @@
 // takes that disk time out of the downtime. It only reads; the copy's correctness does not depend on
 // it, and go stops it if it is still running.
 import { PRECOPY_DIR } from './script.js';
+import { SOURCE_CACHED } from './walk.js';
 
 /**
  * prepare: stats every entry of both volumes (inodes and directories into memory) and reads the
  * source's regular files whose status changed since the warm pass's snapshot was taken (the time
- * tar level 1 compares against: the snapshot's first field), four readers at once.
+ * tar level 1 compares against: the snapshot's first field), four readers at once. Then says so
+ * (SOURCE_CACHED): the final pass's walks need not be cut in parts.
  */
 export const PREPARE_FUNCTION = `prepare() {
   local snar=/dst/${PRECOPY_DIR}/snar since="" changed=0
@@ -24,5 +26,6 @@ export const PREPARE_FUNCTION = `prepare() {
     (cd /src && find . -xdev -printf '%C@\\n' > /dev/null 2>&1)
   fi
   wait
+  : > ${SOURCE_CACHED}
   printf 'PVMOVE prepare changed_files=%s\\n' "$changed"
 }`;

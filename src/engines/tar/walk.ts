@@ -12,6 +12,13 @@ export const WALK_PARTS = 8;
 export const WALK_MIN_UNITS = 8;
 
 /**
+ * Present once the source's metadata were read into memory just before (the final pass's read-ahead,
+ * prepare.ts): the finds would then wait for no disk, and one find is faster than starting several
+ * (0.12 s against 0.35 s for 26,526 entries on the test bed).
+ */
+export const SOURCE_CACHED = '/tmp/src.cached';
+
+/**
  * walk_source [measure] -> sha256 of every source entry's change time, type, size, inode and path
  * (the fingerprint), and the lists.
  *
@@ -21,7 +28,8 @@ export const WALK_MIN_UNITS = 8;
  * more. The fingerprint sorts its lines, so it does not depend on how the tree was cut: it equals a
  * single find's. The readahead list must follow tar's read order, which is the walk order: the parts
  * are contiguous runs of that order and are joined in it. An image whose find or split lacks
- * `-files0-from` or `-t` (findutils < 4.9) gets the single find.
+ * `-files0-from` or `-t` (findutils < 4.9) gets the single find, and so does a source whose metadata
+ * were just read (SOURCE_CACHED).
  */
 export const WALK_FUNCTION = `nl=$'\\n'
 # walk_part FROM OUT [measure] [alone|tree]: one find over the entries the file FROM names (tree: the
@@ -40,7 +48,7 @@ walk_source() {
   # whole: files one level down and entries two levels down, of this filesystem; strip: the fields before the path.
   local strip="s/^[0-9]+ [0-9] . //"
   rm -rf /tmp/walk && mkdir -p /tmp/walk && : > /tmp/walk/empty || return 1
-  if find -files0-from /tmp/walk/empty -prune 2>/dev/null && split -t '\\0' -n l/2 /tmp/walk/empty /tmp/walk/probe. 2>/dev/null; then
+  if [ ! -e ${SOURCE_CACHED} ] && find -files0-from /tmp/walk/empty -prune 2>/dev/null && split -t '\\0' -n l/2 /tmp/walk/empty /tmp/walk/probe. 2>/dev/null; then
     dev=$(stat -c %d /src) || return 1
     whole="^$dev (1 [^d]|2 .) "
     (cd /src && find . -mindepth 1 -maxdepth 2 -xdev -printf '%D %d %y %p\\0') > /tmp/walk/top || return 1
