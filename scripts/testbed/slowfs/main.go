@@ -5,7 +5,7 @@
 // (request size / delay), eight readers get eight times that.
 //
 //	slowfs -backing DIR -mount DIR [-read-delay 1ms] [-open-delay 1ms] [-lookup-delay 0]
-//	       [-max-background 64] [-pid-file F] [-ro]
+//	       [-max-background 64] [-cache-timeout 1s] [-cache-dirs] [-pid-file F] [-ro]
 //
 // It mounts with mount(2) itself (root: no fusermount needed), allow_other and default_permissions
 // (the kernel checks modes as on the backing filesystem, so pods and node tools see the same
@@ -34,6 +34,7 @@ import (
 
 var (
 	readDelay, openDelay, lookupDelay time.Duration
+	cacheDirs                         bool
 	reads, readBytes, opens, lookups  atomic.Int64
 )
 
@@ -44,6 +45,18 @@ type node struct {
 
 var _ = (fs.NodeOpener)((*node)(nil))
 var _ = (fs.NodeLookuper)((*node)(nil))
+var _ = (fs.NodeOpendirHandler)((*node)(nil))
+
+// OpendirHandle: with -cache-dirs, a directory's listing stays in the kernel's cache
+// (FOPEN_CACHE_DIR) until the directory changes, as a block volume's filesystem keeps its directory
+// blocks in memory; without, every listing asks the daemon again.
+func (n *node) OpendirHandle(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
+	fh, fuseFlags, errno := n.LoopbackNode.OpendirHandle(ctx, flags)
+	if errno == 0 && cacheDirs {
+		fuseFlags |= fuse.FOPEN_CACHE_DIR | fuse.FOPEN_KEEP_CACHE
+	}
+	return fh, fuseFlags, errno
+}
 
 func (n *node) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
 	opens.Add(1)
@@ -100,6 +113,7 @@ func main() {
 	flag.DurationVar(&lookupDelay, "lookup-delay", 0, "wait before answering each lookup (a name not in the kernel's cache)")
 	maxBackground := flag.Int("max-background", 64, "asynchronous requests (readahead) the kernel may have in flight")
 	cacheTimeout := flag.Duration("cache-timeout", time.Second, "how long the kernel may cache entries and attributes")
+	flag.BoolVar(&cacheDirs, "cache-dirs", false, "let the kernel keep directory listings (until a directory changes)")
 	pidFile := flag.String("pid-file", "", "write the process id here once mounted")
 	readOnly := flag.Bool("ro", false, "mount read-only")
 	flag.Parse()
