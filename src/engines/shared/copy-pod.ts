@@ -43,18 +43,20 @@ const GO_DIR = '/pvmove-go';
 
 /**
  * Run before the engine's script in a waiting pod: nothing happens until the annotation says go.
- * The kubelet rewrites the downward API file when the pod's annotations change (~0.2 s here). Told
+ * The kubelet rewrites the downward API file when the pod's annotations change (~0.2 s here); the
+ * file is read every 0.1 s, every 0.02 s once told to prepare (the go follows soon after). Told
  * to prepare before that, it runs the engine's \`prepare\` (reads ahead what the final pass will
  * read, so that the walks after the stop find it in memory) in a process group of its own, which go
  * stops if it is still running: it only warms caches, and competes with the copy.
  */
 function awaitGo(prepare: string | undefined): string {
   return `${prepare ?? ''}
-go=""; prepare_pid=""
+go=""; prepare_pid=""; tick=0.1
 until [ "$go" = ${GO} ]; do
-  sleep 0.1; read -r go 2>/dev/null < ${GO_DIR}/go || true
+  sleep "$tick"; read -r go 2>/dev/null < ${GO_DIR}/go || true
   if [ "$go" = ${GO_PREPARE} ] && [ -z "$prepare_pid" ]; then
     set -m; ( ${prepare ? 'prepare' : 'true'}; printf 'PVMOVE prepared\\n' ) & prepare_pid=$!; set +m
+    tick=0.02 # the go follows the prepare within seconds, and the application is down meanwhile
   fi
 done
 if [ -n "$prepare_pid" ]; then kill -- -"$prepare_pid" 2>/dev/null || true; wait "$prepare_pid" 2>/dev/null || true; fi
