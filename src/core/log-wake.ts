@@ -5,6 +5,7 @@
 // refused or ended) the pauses are what they were.
 import type { ClusterPort } from './cluster.js';
 import type { CopyEngine } from './copy-engine.js';
+import { sleep } from './copy-follow.js';
 
 /** A line of the engine's log that ends the copy or its copying part: worth a look at once. */
 export function endsTheCopy(engine: CopyEngine): (line: string) => boolean {
@@ -39,23 +40,18 @@ export function logWake(
     stopFollow = undefined; // no follow: plain pauses
   }
   return {
-    pause(ms, signal) {
-      if (seen || signal.aborted) {
-        seen = false;
-        return Promise.resolve();
-      }
-      return new Promise((resolve) => {
-        const end = (): void => {
-          clearTimeout(timer);
-          signal.removeEventListener('abort', end);
-          wakeUp = undefined;
-          seen = false;
-          resolve();
-        };
-        const timer = setTimeout(end, ms);
+    async pause(ms, signal) {
+      if (!seen && !signal.aborted) {
+        // One controller per pause: a line worth a look or the caller's abort ends it.
+        const pause = new AbortController();
+        const end = (): void => pause.abort();
         wakeUp = end;
         signal.addEventListener('abort', end, { once: true });
-      });
+        await sleep(ms, pause.signal);
+        signal.removeEventListener('abort', end);
+        wakeUp = undefined;
+      }
+      seen = false;
     },
     stop() {
       wakeUp = undefined;
