@@ -1,6 +1,7 @@
 // Step 6: wait until the target claim is bound, write the target PV's original policy down, then
-// set it to Retain (with --precopy, warm-copy did so already, before the stop). Undone by giving the target PV its recorded policy again (Retain when the
-// rollback keeps it), before the temporary claim goes, so the policy decides what happens to it.
+// set it to Retain (with --precopy, warm-copy did so already, before the stop). Undone by giving
+// the target PV its recorded policy again (Retain when the rollback keeps it), before the temporary
+// claim goes, so the policy decides what happens to it.
 import { StepProblem } from '../errors.js';
 import { reclaimPolicyPatch, releasedClaimRef, retainAndMarkPatch } from '../manifests.js';
 import { LABEL_MIGRATION_ID } from '../defaults.js';
