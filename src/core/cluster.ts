@@ -108,7 +108,13 @@ export interface ClusterPort {
   getNodeLabels(name: string): Promise<Record<string, string> | undefined>;
   getPod(namespace: string, name: string): Promise<Pod | undefined>;
   getStorageClass(name: string): Promise<StorageClass | undefined>;
-  listPods(namespace: string): Promise<Pod[]>;
+  /**
+   * The pods of a namespace. `cached`: as the API server's watch cache has them, at once; a
+   * consistent list (the default) can wait up to ~0.1 s for that cache to catch up with etcd, which,
+   * after every look of a step, is time the application is down. A cached list may lag by moments,
+   * so what deletes or copies on "no pod uses the claim" asks for a consistent one right before.
+   */
+  listPods(namespace: string, opts?: { cached?: boolean }): Promise<Pod[]>;
   listReplicaSets(namespace: string): Promise<Workload[]>;
   listJobs(namespace: string): Promise<Workload[]>;
   listHpas(namespace: string): Promise<Hpa[]>;

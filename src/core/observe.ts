@@ -4,6 +4,7 @@ import type { Journal } from './journal.js';
 import type { MigrationNames } from './names.js';
 import type { Observed } from './observed.js';
 import { podsUsingClaim } from './owners.js';
+import type { Pod } from './types.js';
 
 export async function observe(
   cluster: ClusterPort,
@@ -17,7 +18,9 @@ export async function observe(
     cluster.getPvc(namespace, claimName),
     cluster.getPvc(namespace, names.targetClaim),
     cluster.getPod(namespace, names.copyPod),
-    cluster.listPods(namespace),
+    // From the API server's cache: this look follows every step, most often while the application
+    // is down; what acts on "no pod uses the claim" lists again (podsUsingClaimNow).
+    cluster.listPods(namespace, { cached: true }),
   ]);
   // Before the journal exists, the claim's volume is the source; afterwards the journal says so,
   // because by then the claim may be gone or bound to the target.
@@ -47,4 +50,17 @@ export async function observe(
     ...(runId ? { runId } : {}),
     ...(sets.length > 0 ? { statefulSets: Object.fromEntries(sets) } : {}),
   };
+}
+
+/**
+ * The pods other than the copy pod that use the claim, from a consistent list: what a step checks
+ * right before it deletes a claim, as a look's own list (above) may lag the API server by moments.
+ */
+export async function podsUsingClaimNow(
+  cluster: ClusterPort,
+  namespace: string,
+  claimName: string,
+  copyPod: string,
+): Promise<Pod[]> {
+  return podsUsingClaim(await cluster.listPods(namespace), claimName, copyPod);
 }

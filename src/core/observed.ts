@@ -13,7 +13,10 @@ export interface Observed {
   targetClaim?: Pvc;
   targetPv?: Pv;
   copyPod?: Pod;
-  /** Active pods other than the copy pod that mount the original claim name. */
+  /**
+   * Active pods other than the copy pod that mount the original claim name, as the API server's
+   * cache has them (it may lag by moments; a claim is deleted only after a consistent list).
+   */
   podsUsingClaim: Pod[];
   /** Current state of every owner recorded in the journal. */
   owners: OwnerState[];

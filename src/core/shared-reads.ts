@@ -3,7 +3,8 @@
 // fifty claims do not each list every pod of the namespace at every step. A write that can change
 // what is kept (pods, owners, StatefulSets) forgets everything read, so this process never decides
 // from what it read before its own change; what others change is seen within `ttlMs`, no later
-// than a poll would see it.
+// than a poll would see it. Pod lists are shared when asked from the API server's cache (the
+// looks); a consistent one, read right before acting, is always read.
 import type { ClusterPort } from './cluster.js';
 
 const SHARED = new Set([
@@ -17,6 +18,14 @@ const READS = /^(get|list|read|missingPermissions|dryRun)/;
 /** Writes that change nothing cached here (the journal, the locks, PV fields). */
 const UNRELATED = /Journal$|Lease$|^patchPv$/;
 
+/**
+ * A pod list not asked from the API server's cache is what a step reads right before it acts on
+ * "no pod uses the claim" (deleting a claim, starting the copy): never another claim's older read.
+ */
+function asksConsistent(prop: string, args: unknown[]): boolean {
+  return prop === 'listPods' && (args[1] as { cached?: boolean } | undefined)?.cached !== true;
+}
+
 export function sharedReads(cluster: ClusterPort, ttlMs = 1500, now: () => number = Date.now): ClusterPort {
   const cache = new Map<string, { at: number; value: Promise<unknown> }>();
   return new Proxy(cluster, {
@@ -26,6 +35,7 @@ export function sharedReads(cluster: ClusterPort, ttlMs = 1500, now: () => numbe
       const fn = member as (...args: unknown[]) => unknown;
       if (SHARED.has(prop)) {
         return (...args: unknown[]) => {
+          if (asksConsistent(prop, args)) return fn.apply(target, args);
           const key = `${prop}:${JSON.stringify(args)}`;
           const hit = cache.get(key);
           if (hit && now() - hit.at < ttlMs) return hit.value;

@@ -354,8 +354,13 @@ export class FakeCluster implements ClusterPort {
   async getStorageClass(name: string): Promise<StorageClass | undefined> {
     return this.classes.get(name);
   }
-  async listPods(ns: string): Promise<Pod[]> {
-    return [...this.pods.values()].filter((p) => p.metadata.namespace === ns).map(clone);
+  /** Pods the API server's cache does not show yet (a cached list lags; a consistent one does not). */
+  readonly notCachedYet = new Set<string>();
+  async listPods(ns: string, opts: { cached?: boolean } = {}): Promise<Pod[]> {
+    return [...this.pods.values()]
+      .filter((p) => p.metadata.namespace === ns)
+      .filter((p) => !(opts.cached && this.notCachedYet.has(p.metadata.name ?? '')))
+      .map(clone);
   }
   async listReplicaSets(): Promise<Workload[]> {
     return [...this.deployments.values()].map((d) => ({

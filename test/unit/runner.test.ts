@@ -188,6 +188,34 @@ describe('runner against a fake cluster', () => {
     expect(target?.spec?.persistentVolumeReclaimPolicy).to.equal('Retain');
   });
 
+  it('deletes no claim while a pod uses it, even one the API server cache does not show yet', async () => {
+    const c = new FakeCluster();
+    c.seed();
+    let armed = true;
+    c.onTick = (cl) => {
+      // Once the copy verified, a pod of someone else's starts on the claim; the looks (cached pod
+      // lists) do not see it yet, only a consistent list does.
+      const copy = [...cl.pods.values()].find(
+        (p) => p.metadata.labels?.['pvmove.kubectl.io/role'] === 'copy-pod',
+      );
+      if (armed && copy?.status?.phase === 'Succeeded') {
+        armed = false;
+        cl.notCachedYet.add('late');
+        cl.pods.set('shop/late', {
+          metadata: { name: 'late', namespace: 'shop' },
+          spec: { volumes: [{ name: 'v', persistentVolumeClaim: { claimName: 'data' } }] },
+          status: { phase: 'Running' },
+        });
+      }
+    };
+    const r = await move(c);
+    expect(r.error).to.be.instanceOf(StepFailedError);
+    expect(r.error?.message).to.match(/pod late uses data again/);
+    expect(r.failed).to.deep.equal(['release-claims']);
+    expect(c.calls.filter((x) => x.startsWith('delete pvc'))).to.deep.equal([]);
+    expect(c.pvcs.get('shop/data')?.spec?.volumeName).to.equal('pv-source');
+  });
+
   it('refuses at preflight with exit 2 and changes nothing', async () => {
     const c = new FakeCluster();
     c.seed();

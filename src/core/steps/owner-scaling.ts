@@ -70,8 +70,10 @@ export async function stopOwnersAndWait(
     await stopOwner(s.cluster, s.namespace, owner, state);
   }
   await beforeWait?.();
+  // From the API server's cache: it only lags, so a pod seen gone there is gone (the copy lists
+  // consistently before it starts).
   const holding = async (): Promise<string[]> =>
-    podsUsingClaim(await s.cluster.listPods(s.namespace), s.claim, s.copyPod).map(
+    podsUsingClaim(await s.cluster.listPods(s.namespace, { cached: true }), s.claim, s.copyPod).map(
       (p) => p.metadata.name ?? '?',
     );
   await s.cluster.waitFor(

@@ -5,6 +5,7 @@ import { StepProblem } from '../errors.js';
 import { buildRecreatedClaim } from '../manifests.js';
 import { finalClaimBound, finalClaimPresent, isRecreatedClaim, targetPvName } from '../observed.js';
 import { nameTakenProblem } from '../name-taken.js';
+import { podsUsingClaimNow } from '../observe.js';
 import { needJournal, type Step, type UndoStep } from '../step.js';
 
 const undoDeleteFinalClaim: UndoStep = {
@@ -13,9 +14,10 @@ const undoDeleteFinalClaim: UndoStep = {
   isDone: (o) => !finalClaimPresent(o),
   async run(ctx) {
     const o = ctx.observed;
-    if (o.podsUsingClaim.length > 0) {
+    const users = await podsUsingClaimNow(ctx.cluster, ctx.namespace, ctx.claim, ctx.names.copyPod);
+    if (users.length > 0) {
       throw new StepProblem(
-        `pod ${o.podsUsingClaim.map((p) => p.metadata.name).join(', ')} uses ${ctx.claim}; its owner was scaled up by someone else`,
+        `pod ${users.map((p) => p.metadata.name).join(', ')} uses ${ctx.claim}; its owner was scaled up by someone else`,
       );
     }
     const uid = o.claim?.metadata.uid;

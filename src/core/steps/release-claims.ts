@@ -14,6 +14,7 @@ import {
   targetPvName,
 } from '../observed.js';
 import { nameTakenProblem } from '../name-taken.js';
+import { podsUsingClaimNow } from '../observe.js';
 import { podMountsClaim } from '../owners.js';
 import { needJournal, type Step, type StepContext, type UndoStep } from '../step.js';
 
@@ -102,9 +103,10 @@ export const releaseClaims: Step = {
     if (!copyStands(o)) throw new StepProblem('the copy is not verified by this run; no claim is deleted');
     // A claim of the name that is not ours is the problem to report, even if its pods run.
     if (nameTaken(o)) throw nameTakenProblem(o, ctx.req.claim, ctx.req.namespace);
-    if (o.podsUsingClaim.length > 0) {
+    const users = await podsUsingClaimNow(ctx.cluster, ns, ctx.req.claim, ctx.names.copyPod);
+    if (users.length > 0) {
       throw new StepProblem(
-        `pod ${o.podsUsingClaim.map((p) => p.metadata.name).join(', ')} uses ${ctx.req.claim} again`,
+        `pod ${users.map((p) => p.metadata.name).join(', ')} uses ${ctx.req.claim} again`,
       );
     }
 
