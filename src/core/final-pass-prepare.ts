@@ -46,10 +46,10 @@ export async function prepareFinalPass(
     if (/^PVMOVE prepar(ing|ed)$/m.test(log)) answeredAt ??= Date.now();
     if (/^PVMOVE prepared$/m.test(log)) {
       const changed = /^PVMOVE prepare changed_files=(\d+)/m.exec(log)?.[1];
-      say(
-        `the final pass's pod read both volumes' metadata${changed !== undefined ? ` and ${changed} changed files` : ''} ahead in ${seconds()} s`,
-      );
+      const done = `the final pass's pod read both volumes' metadata${changed !== undefined ? ` and ${changed} changed files` : ''} ahead in ${seconds()} s`;
       await sleep(Math.max(0, (answeredAt ?? 0) + KUBELET_SPACING_MS - Date.now()), ctx.signal);
+      // Said when the stop follows: the downtime starts right after this event.
+      say(done);
       return;
     }
     const elapsed = Date.now() - started;
