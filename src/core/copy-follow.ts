@@ -1,23 +1,9 @@
 // What following a copy pod takes, for the copy step and the warm passes: its failure as one
-// message, its progress as one line, and a sleep that ends early on an interrupt.
+// message and its progress as one line.
 import type { CopyEngine, CopyReport, ProgressSample } from './copy-engine.js';
 import { formatBytes } from './quantity.js';
 import type { Pod } from './types.js';
 import type { StepContext } from './step.js';
-
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
-  });
-}
 
 function exitCodeOf(pod: Pod): number | undefined {
   return pod.status?.containerStatuses?.find((c) => c.state?.terminated)?.state?.terminated?.exitCode;

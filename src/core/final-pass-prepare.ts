@@ -4,7 +4,7 @@
 // the application still runs instead of during the downtime. Never required: a pod that does not
 // answer (made by an older version, a kubelet slow to update the annotation's file) or takes too
 // long is left to the final pass as it is, which then reads from disk.
-import { sleep } from './copy-follow.js';
+import { sleep } from './sleep.js';
 import { isWaitingFinalPod } from './copy-pod.js';
 import { ANNOTATION_GO, GO_PREPARE } from './defaults.js';
 import type { StepContext } from './step.js';

@@ -5,7 +5,7 @@
 // refused or ended) the pauses are what they were.
 import type { ClusterPort } from './cluster.js';
 import type { CopyEngine } from './copy-engine.js';
-import { sleep } from './copy-follow.js';
+import { sleep } from './sleep.js';
 
 /** A line of the engine's log that ends the copy or its copying part: worth a look at once. */
 export function endsTheCopy(engine: CopyEngine): (line: string) => boolean {

@@ -46,7 +46,8 @@ import type {
   Workload,
 } from '../core/types.js';
 import { isConflict, isNotFound, isTransient, KubeApiError } from './errors.js';
-import { sleep, waitFor } from './wait.js';
+import { sleep } from '../core/sleep.js';
+import { waitFor } from './wait.js';
 import { watchWaker } from './watch-waker.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);

@@ -2,21 +2,8 @@
 // is how a CLI hangs although the work finished (pv-migrate#274); a short poll always sees the truth.
 import { StepProblem, TimeoutProblem } from '../core/errors.js';
 import type { WaitOptions } from '../core/cluster.js';
+import { sleep } from '../core/sleep.js';
 import { isTransient } from './errors.js';
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
-}
 
 /**
  * Starts watching what a wait may be woken by; calls `poke` on every change and returns the stop.

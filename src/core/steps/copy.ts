@@ -20,7 +20,8 @@ import { LABEL_RUN_ID } from '../defaults.js';
 import { copyPodHint } from '../wait-hints.js';
 import { placementConflict } from '../placement.js';
 import type { InfoEvent } from '../events.js';
-import { failureText, progressMessage, readCopyLogs, sleep } from '../copy-follow.js';
+import { failureText, progressMessage, readCopyLogs } from '../copy-follow.js';
+import { sleep } from '../sleep.js';
 import { endsTheCopy, logWake, type LogWake } from '../log-wake.js';
 
 /** Polls start fast, so a short copy is not followed by seconds of idle waiting, and back off to 2s. */

@@ -23,7 +23,8 @@ import { needJournal, type Step, type StepContext } from '../step.js';
 import type { Journal } from '../journal.js';
 import type { Observed } from '../observed.js';
 import type { ProgressSample } from '../copy-engine.js';
-import { failureText, progressMessage, readCopyLogs, sleep } from '../copy-follow.js';
+import { failureText, progressMessage, readCopyLogs } from '../copy-follow.js';
+import { sleep } from '../sleep.js';
 
 const POLL_MS = 1000;
 
