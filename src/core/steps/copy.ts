@@ -5,7 +5,7 @@
 import { describe, StepProblem, TimeoutProblem } from '../errors.js';
 import { copiedPatch } from '../manifests.js';
 import { copyStands, isCopied, targetPvName } from '../observed.js';
-import { podsUsingClaim } from '../owners.js';
+import { podsUsingClaimNow } from '../observe.js';
 import type { CopyEngine, CopyReport, ProgressSample } from '../copy-engine.js';
 import { needJournal, type Step, type StepContext } from '../step.js';
 import {
@@ -133,7 +133,7 @@ export const copy: Step = {
     if (follow && isWaitingFinalPod(old) && old?.status?.phase !== 'Failed') {
       // The final pass's pod, started before the stop (warm-copy), copies once told to: the owners
       // are stopped now (scale-down), and nothing else may use the source either.
-      const users = podsUsingClaim(await ctx.cluster.listPods(ns), ctx.req.claim, name);
+      const users = await podsUsingClaimNow(ctx.cluster, ns, ctx.req.claim, name);
       if (users.length > 0)
         throw new StepProblem(
           `pod ${users.map((p) => p.metadata.name).join(', ')} uses ${ctx.req.claim} again; something scaled an owner back up`,
@@ -158,7 +158,7 @@ export const copy: Step = {
     let intrudersCheckedAt = Number.NEGATIVE_INFINITY;
     /** Invariant 7: a pod that uses the claim while it is copied stops the copy. */
     const stopIfIntruded = async (): Promise<void> => {
-      const intruders = podsUsingClaim(await ctx.cluster.listPods(ns), ctx.req.claim, name);
+      const intruders = await podsUsingClaimNow(ctx.cluster, ns, ctx.req.claim, name);
       intrudersCheckedAt = Date.now();
       if (intruders.length === 0) return;
       await ctx.cluster.deletePod(ns, name);
