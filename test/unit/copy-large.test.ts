@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { COPY_LARGE_FUNCTION } from '../../src/engines/tar/readahead.js';
-import { copyScript } from '../../src/engines/tar/script.js';
+import { canRunLocally, manifest, runCopyScript } from './local-copy.js';
 
 // The copy script run here as the pod runs it (/src, /dst and /tmp moved into a scratch directory),
 // with the large-file threshold lowered so that cp copies the 1-3 MB files: the target must hold
@@ -29,19 +29,10 @@ touch -d '2001-02-03 04:05:06.123456789' deep/a/b/c/random.bin deep/a/b/c deep/a
 chmod 0700 deep; chown 999:999 deep deep/a/b
 `;
 
-/** Every entry's type, owner, mode, links, mtime (ns), size, blocks, xattrs (ACLs too), content, target. */
-const MANIFEST = `cd "$1"; export LC_ALL=C
-find . -mindepth 1 -print0 | sort -z | while IFS= read -r -d '' p; do
-  line="$(printf '%q' "$p")|$(stat -c '%F|%u:%g|%a|%h|%y|%s|%b' "$p")|$(getfattr -h -d -m - --absolute-names "$p" 2>/dev/null | grep -v '^#' | tr '\\n' ' ')"
-  if [ -L "$p" ]; then line="$line|$(readlink "$p")"; elif [ -f "$p" ]; then line="$line|$(sha256sum < "$p")"; fi
-  echo "$line"
-done
-stat -c 'ROOT %u:%g %a %y' .`;
-
 describe('copy script run locally: large files by cp, the tree exactly as tar makes it', function () {
   this.timeout(120_000);
   let root: string;
-  const canRun = process.getuid?.() === 0 && commandExists('setfattr') && commandExists('setfacl');
+  const canRun = canRunLocally();
 
   before(function () {
     if (!canRun) this.skip();
@@ -55,15 +46,8 @@ describe('copy script run locally: large files by cp, the tree exactly as tar ma
   const run = (largeBytes: number, env: Record<string, string> = {}): string => {
     // Each run from an empty target and scratch directory, as a new copy pod.
     execFileSync('bash', ['-c', `rm -rf ${root}/dst ${root}/tmp && mkdir -p ${root}/dst ${root}/tmp`]);
-    const script = copyScript('checksum').replace(/(?<![\w.])\/(src|dst|tmp)\b/g, `${root}/$1`);
-    return execFileSync('bash', ['-c', `exec 2>&1\n${script}`], {
-      encoding: 'utf8',
-      env: { ...process.env, PVMOVE_LARGE_FILE_BYTES: String(largeBytes), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    return runCopyScript(root, 'checksum', { PVMOVE_LARGE_FILE_BYTES: String(largeBytes), ...env });
   };
-  const manifest = (dir: string) =>
-    execFileSync('bash', ['-c', MANIFEST, 'manifest', dir], { encoding: 'utf8' });
 
   it('copies the large single-link files by cp and everything else by tar, identically', () => {
     const log = run(1_000_000);
@@ -140,13 +124,4 @@ exit 0`,
 function lastCheckpoint(log: string): number {
   const all = [...log.matchAll(/PVMOVE progress checkpoint=(\d+)/g)].map((m) => Number(m[1]));
   return all.length ? Math.max(...all) : 0;
-}
-
-function commandExists(name: string): boolean {
-  try {
-    execFileSync('bash', ['-c', `command -v ${name}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -10,7 +10,7 @@ import { PRECOPY_DIR } from '../../src/engines/tar/script.js';
 // The waiting final-pass pod's script, run here as the pod runs it (/src, /dst, /tmp and the go
 // annotation's file moved into a scratch directory): told to prepare, it reads ahead and says so,
 // still copying nothing; told to go, it makes the final pass (level 1 against the warm pass's
-// snapshot) and verifies.
+// state) and verifies.
 describe('the waiting final-pass pod: prepare, then go', function () {
   this.timeout(60_000);
   let root: string;
@@ -24,15 +24,17 @@ describe('the waiting final-pass pod: prepare, then go', function () {
       '-c',
       `set -e; cd ${root}; mkdir -p src/d dst tmp go; cd src
        for i in 1 2 3 4 5; do echo "file $i" > d/f$i; done; echo keep > kept
-       # the warm pass: a level 0 snapshot of the source, kept on the target as the pod keeps it
+       # the warm pass: its time and walk, then its copy, kept on the target as the pod keeps them
        mkdir -p ../dst/${PRECOPY_DIR}
-       tar --create --file=- --listed-incremental=../dst/${PRECOPY_DIR}/snar . | tar --extract --file=- -C ../dst
-       sleep 1.1; echo changed >> d/f2; echo new > d/new`,
+       date +%s.%N > ../dst/${PRECOPY_DIR}/since
+       find . -xdev -printf '%C@ %y %s %i %p\\0' | LC_ALL=C sort -z > ../dst/${PRECOPY_DIR}/list
+       tar --create --file=- . | tar --extract --file=- -C ../dst
+       sleep 0.1; echo changed >> d/f2; echo new > d/new`,
     ]);
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-  it('reads ahead on "prepare" (the two files changed since the snapshot), copies only on "go"', async () => {
+  it('reads ahead on "prepare" (the two files changed since the warm pass), copies only on "go"', async () => {
     const pod = tarEngine.buildPod({
       name: 'copy',
       namespace: 'ns',

@@ -9,16 +9,16 @@ import { SOURCE_CACHED } from './walk.js';
 
 /**
  * prepare: stats every entry of both volumes (inodes and directories into memory) and reads the
- * source's regular files whose status changed since the warm pass's snapshot was taken (the time
- * tar level 1 compares against: the snapshot's first field), four readers at once. Then says so
- * (SOURCE_CACHED): the final pass's walks need not be cut in parts.
+ * source's regular files whose status changed since the warm pass's \`since\` (the time the final
+ * pass compares against, script.ts), four readers at once. Then says so (SOURCE_CACHED): the final
+ * pass's walks need not be cut in parts.
  */
 export const PREPARE_FUNCTION = `prepare() {
-  local snar=/dst/${PRECOPY_DIR}/snar since="" changed=0
+  local since="" changed=0
   printf 'PVMOVE preparing\\n'
   (cd /dst && find . -xdev -printf '%C@\\n' > /dev/null 2>&1) &
-  if [ -s "$snar" ]; then since=$(tail -n +2 "$snar" | tr '\\0' '\\n' | head -n2 | awk 'NR == 1 {s = $0} NR == 2 {printf "%s.%09d", s, $0}'); fi
-  if [[ "$since" =~ ^[0-9]+\\.[0-9]{9}$ ]]; then
+  read -r since < /dst/${PRECOPY_DIR}/since 2>/dev/null || since=""
+  if [[ "$since" =~ ^[0-9]+\\.[0-9]+$ ]]; then
     (cd /src && find . -xdev -printf '%C@\\n' \\( -type f -newerct "@$since" -fprint0 /tmp/prepare.changed \\) > /dev/null 2>&1
       xargs -0 -r -P4 -n 64 cat -- < /tmp/prepare.changed > /dev/null 2>&1)
     changed=$(tr -cd '\\0' < /tmp/prepare.changed | wc -c)

@@ -32,6 +32,7 @@ export const SOURCE_CACHED = '/tmp/src.cached';
  * were just read (SOURCE_CACHED).
  */
 export const WALK_FUNCTION = `nl=$'\\n'
+walk_race=() # -ignore_readdir_race for a tree in use (a warm pass)
 # walk_part FROM OUT [measure] [alone|tree]: one find over the entries the file FROM names (tree: the
 # whole tree from /src itself); writes OUT.fp, OUT.counts, OUT.stat, OUT.list and OUT.rc, its exit code.
 walk_part() {
@@ -40,7 +41,7 @@ walk_part() {
   if [ "\${3:-}" = measure ]; then
     measure=(-fprintf "$2.stat" '%y %s %b %n %i\\n' '(' -type f ! -path "*$nl*" -fprintf "$2.list" '%s %b %n %i %p\\n' ')')
   fi
-  (cd /src && find "\${from[@]}" -xdev -printf '%C@ %y %s %i %p\\0' \\( ! -path . -fprintf "$2.counts" '%y %s\\n' "\${measure[@]}" \\)) > "$2.fp" || rc=$?
+  (cd /src && find "\${from[@]}" "\${walk_race[@]}" -xdev -printf '%C@ %y %s %i %p\\0' \\( ! -path . -fprintf "$2.counts" '%y %s\\n' "\${measure[@]}" \\)) > "$2.fp" || rc=$?
   echo "$rc" > "$2.rc"
 }
 walk_source() {
@@ -51,7 +52,7 @@ walk_source() {
   if [ ! -e ${SOURCE_CACHED} ] && find -files0-from /tmp/walk/empty -prune 2>/dev/null && split -t '\\0' -n l/2 /tmp/walk/empty /tmp/walk/probe. 2>/dev/null; then
     dev=$(stat -c %d /src) || return 1
     whole="^$dev (1 [^d]|2 .) "
-    (cd /src && find . -mindepth 1 -maxdepth 2 -xdev -printf '%D %d %y %p\\0') > /tmp/walk/top || return 1
+    (cd /src && find . "\${walk_race[@]}" -mindepth 1 -maxdepth 2 -xdev -printf '%D %d %y %p\\0') > /tmp/walk/top || return 1
     { grep -z -E "$whole" /tmp/walk/top || [ $? = 1 ]; } | sed -z -E "$strip" > /tmp/walk/whole || return 1
     mapfile -d '' -t units < /tmp/walk/whole
   fi
@@ -75,7 +76,8 @@ walk_source() {
   fi
   local rc
   for part in "\${outs[@]}"; do rc=""; read -r rc < "$part.rc" 2>/dev/null || true; [ "$rc" = 0 ] || return 1; done
-  cat "\${outs[@]/%/.fp}" | sort -z | sha256sum | cut -c1-64
+  cat "\${outs[@]/%/.fp}" | sort -z > /tmp/src.sorted || return 1
+  sha256sum < /tmp/src.sorted | cut -c1-64
   cat "\${outs[@]/%/.counts}" > /tmp/src.counts || return 1
   if [ "$what" = measure ]; then
     cat "\${outs[@]/%/.stat}" > /tmp/src.stat && cat "\${outs[@]/%/.list}" > /tmp/readahead.list || return 1
