@@ -180,13 +180,14 @@ fi
 # data fits (fail before any claim is deleted). It also lists the regular files for the readahead (a
 # path with a newline in it is left to tar). A warm pass walks a tree in use: an entry that goes
 # while it is walked is not an error (walk_race); the next pass copies what this one misses.
-fp=""
+fp=""; measure=measure
+if [ "$level" = 1 ]; then measure=stat; fi # no readahead after a warm pass: no list for it
 if [ "$pass" = final ]; then
-  fp=$(walk_source measure) || die ${COPY_EXIT.unreadable} "unreadable cannot list every entry of the source volume"
+  fp=$(walk_source "$measure") || die ${COPY_EXIT.unreadable} "unreadable cannot list every entry of the source volume"
   say "fingerprint=$fp"
 else
   walk_race=(-ignore_readdir_race)
-  walk_source measure > /dev/null || die ${COPY_EXIT.unreadable} "unreadable cannot list every entry of the source volume"
+  walk_source "$measure" > /dev/null || die ${COPY_EXIT.unreadable} "unreadable cannot list every entry of the source volume"
 fi
 # Level 1: what changed since the earlier pass's walk is copied; what the source no longer has leaves
 # the target first.

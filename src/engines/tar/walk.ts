@@ -33,14 +33,14 @@ export const SOURCE_CACHED = '/tmp/src.cached';
  */
 export const WALK_FUNCTION = `nl=$'\\n'
 walk_race=() # -ignore_readdir_race for a tree in use (a warm pass)
-# walk_part FROM OUT [measure] [alone|tree]: one find over the entries the file FROM names (tree: the
-# whole tree from /src itself); writes OUT.fp, OUT.counts, OUT.stat, OUT.list and OUT.rc, its exit code.
+# walk_part FROM OUT [measure|stat] [alone|tree]: one find over the entries the file FROM names (tree:
+# the whole tree from /src itself); writes OUT.fp, OUT.counts, OUT.stat (measure, stat), OUT.list
+# (measure) and OUT.rc, its exit code.
 walk_part() {
   local from=(-files0-from "$1") measure=() rc=0
   if [ "\${4:-}" = alone ]; then from+=(-maxdepth 0); elif [ "\${4:-}" = tree ]; then from=(.); fi
-  if [ "\${3:-}" = measure ]; then
-    measure=(-fprintf "$2.stat" '%y %s %b %n %i\\n' '(' -type f ! -path "*$nl*" -fprintf "$2.list" '%s %b %n %i %p\\n' ')')
-  fi
+  if [ "\${3:-}" = measure ] || [ "\${3:-}" = stat ]; then measure=(-fprintf "$2.stat" '%y %s %b %n %i\\n'); fi
+  if [ "\${3:-}" = measure ]; then measure+=('(' -type f ! -path "*$nl*" -fprintf "$2.list" '%s %b %n %i %p\\n' ')'); fi
   (cd /src && find "\${from[@]}" "\${walk_race[@]}" -xdev -printf '%C@ %y %s %i %p\\0' \\( ! -path . -fprintf "$2.counts" '%y %s\\n' "\${measure[@]}" \\)) > "$2.fp" || rc=$?
   echo "$rc" > "$2.rc"
 }
@@ -79,7 +79,6 @@ walk_source() {
   cat "\${outs[@]/%/.fp}" | sort -z > /tmp/src.sorted || return 1
   sha256sum < /tmp/src.sorted | cut -c1-64
   cat "\${outs[@]/%/.counts}" > /tmp/src.counts || return 1
-  if [ "$what" = measure ]; then
-    cat "\${outs[@]/%/.stat}" > /tmp/src.stat && cat "\${outs[@]/%/.list}" > /tmp/readahead.list || return 1
-  fi
+  if [ "$what" = measure ] || [ "$what" = stat ]; then cat "\${outs[@]/%/.stat}" > /tmp/src.stat || return 1; fi
+  if [ "$what" = measure ]; then cat "\${outs[@]/%/.list}" > /tmp/readahead.list || return 1; fi
 }`;
