@@ -11,7 +11,8 @@ import { canRunLocally, manifest, runCopyScript } from './local-copy.js';
 // modes, nanosecond times of files and directories, xattrs, ACLs, links, contents), and a pass after
 // a warm one must copy only what changed.
 const TREE = `
-mkdir -p keep/deep/er gone-dir/sub moved-dir/inner to-file 'odd [x]*'
+mkdir -p keep/deep/er gone-dir/sub moved-dir/inner to-file to-link/sub 'odd [x]*'
+printf 'was a dir\\n' > to-link/sub/f
 for i in $(seq 1 40); do printf 'file %s\\n' "$i" > keep/deep/er/f$i; done
 printf 'same size A\\n' > keep/rewritten; touch -d '2001-02-03 04:05:06.123456789' keep/rewritten
 printf 'gone\\n' > gone-dir/sub/x; printf 'gone\\n' > gone-file
@@ -31,6 +32,7 @@ rm -r gone-dir gone-file
 mv moved-dir moved-dir-renamed; mv moved-file keep/moved-file
 rm to-dir; mkdir to-dir; printf 'now a dir\\n' > to-dir/f
 rm -r to-file; printf 'now a file\\n' > to-file
+rm -r to-link; mkdir -p real/sub; printf 'through the link\\n' > real/sub/f; ln -s real to-link
 chmod 0600 chmodded; chown 4321:8765 chowned; setfattr -n user.later -v 1 xattred
 setfacl -m u:1234:r keep/deep/er/f7
 rm linked-old; ln linked linked-new; ln -sfn moved-dir-renamed symlink
@@ -76,8 +78,9 @@ describe('copy script run locally: warm passes, then a final pass that copies on
     const changes = final.find((l) => l.startsWith('PVMOVE changes ')) ?? '';
     const [, copied, removed] = /copy=(\d+) remove=(\d+)/.exec(changes) ?? [];
     expect(Number(copied), changes).to.be.within(20, 32);
-    // gone-dir (3 entries), gone-file, moved-dir (3), moved-file, linked-old, back\slash, to-file/child
-    expect(Number(removed), changes).to.equal(11);
+    // gone-dir (3 entries), gone-file, moved-dir (3), moved-file, linked-old, back\slash, to-file/child,
+    // and the directories replaced by a file and by a symlink: to-file, to-link
+    expect(Number(removed), changes).to.equal(13);
     expect(final.at(-1)).to.match(/^PVMOVE verify ok mode=checksum /);
     expect(existsSync(`${root}/dst/${PRECOPY_DIR}`)).to.equal(false);
     expect(manifest(`${root}/dst`)).to.equal(manifest(`${root}/src`));

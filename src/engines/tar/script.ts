@@ -59,7 +59,9 @@ export const SINCE_MARGIN_S = 2;
  *   be that: paths of the earlier list's records that this walk does not have (deleted, renamed
  *   away, or changed), and target paths the earlier list does not have (copied by a pass after its
  *   walk); of those, the ones the source does not have. The second kind is listed while the source
- *   is walked (target_news), from the paths the warm pass kept sorted.
+ *   is walked (target_news), from the paths the warm pass kept sorted. A path can look present on
+ *   the source through a symlink that replaced one of its directories: a directory that is no
+ *   longer one on the source goes whole from the target.
  *
  * changes SINCE -> /tmp/send (paths to copy, sorted) and /tmp/extras (target paths to remove), from
  * /tmp/prev.list (the earlier walk's sorted records), /tmp/src.sorted (this walk's) and
@@ -74,6 +76,11 @@ on_source() {
     elif [ "\${1:-}" = missing ]; then printf '%s\\0' "$p"; fi
   done
 }
+# on_target_dir: of the paths on stdin, those the target has as a directory (not a link to one).
+on_target_dir() {
+  local p
+  while IFS= read -r -d '' p; do if [ -d "/dst/$p" ] && [ ! -L "/dst/$p" ]; then printf '%s\\0' "$p"; fi; done
+}
 # target_news: run while the source is walked: the target's paths the earlier walk did not list (its
 # paths sorted as the warm pass kept them, else from its records).
 target_news() {
@@ -83,7 +90,10 @@ target_news() {
 }
 changes() {
   { comm -z -13 /tmp/prev.list /tmp/src.sorted && awk -v since="$1" -v margin=${SINCE_MARGIN_S} 'BEGIN { RS = ORS = "\\0" } $1 + 0 >= since - margin' /tmp/src.sorted; } > /tmp/changed || return 1
-  { comm -z -23 /tmp/prev.list /tmp/src.sorted | sed -z "$changes_fields" && cat /tmp/dst.news; } | on_source missing > /tmp/extras || return 1
+  {
+    { comm -z -23 /tmp/prev.list /tmp/src.sorted | sed -z "$changes_fields" && cat /tmp/dst.news; } | on_source missing &&
+      awk 'BEGIN { RS = ORS = "\\0" } $2 != "d"' /tmp/changed | sed -z "$changes_fields" | on_target_dir
+  } | sort -z -u > /tmp/extras || return 1
   { sed -z "$changes_fields" /tmp/changed && parents < /tmp/extras | on_source; } | parents | sort -z -u > /tmp/send
 }
 # parents: each path on stdin, and its directory.
