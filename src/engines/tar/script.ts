@@ -29,11 +29,10 @@ export { EXPECT_FINGERPRINT_ENV };
 /**
  * Where a warm pass leaves its state on the target: `list`, the records of the walk it copied after
  * (change time, type, size, inode and path of every source entry, sorted), `paths`, their paths
- * sorted, and `since`, the time just before that walk. The next pass copies only what changed since
- * (CHANGES_FUNCTION) and removes from the target what the source no longer has. The final pass
- * takes the state off the target before copying, so the target ends up holding exactly the source;
- * if that pass fails, the next run finds no state and copies everything. A move started by a
- * version that left GNU tar's snapshot (`snar`) instead finds no state: its final pass copies all.
+ * sorted, and `since`, the time just before that walk. The next pass copies only what changed since (CHANGES_FUNCTION) and removes from the target
+ * what the source no longer has. The final pass takes the state off the target before copying, so
+ * the target ends up holding exactly the source; if that pass fails, the next run finds no state and
+ * copies everything.
  */
 export const PRECOPY_DIR = '.kubectl-pvmove-precopy';
 
