@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { copyScript, PLAN_AWK, READAHEAD } from '../../src/engines/tar/script.js';
+import { runCopyScript } from './local-copy.js';
 
 const base: CopyPodSpec = {
   name: 'pvmove-copy-data-m1',
@@ -207,13 +208,8 @@ describe('copy script run locally: a copy an earlier run made is checked, not tr
   this.timeout(60_000);
   let root: string;
   const run = (expect?: string): string => {
-    const script = copyScript('count').replace(/(?<![\w.])\/(src|dst|tmp)\b/g, `${root}/$1`);
     try {
-      return execFileSync('bash', ['-c', script], {
-        encoding: 'utf8',
-        env: { ...process.env, ...(expect ? { PVMOVE_EXPECT_FINGERPRINT: expect } : {}) },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      return runCopyScript(root, 'count', expect ? { PVMOVE_EXPECT_FINGERPRINT: expect } : {});
     } finally {
       rmSync(`${root}/tmp`, { recursive: true, force: true });
       execFileSync('mkdir', ['-p', `${root}/tmp`]);

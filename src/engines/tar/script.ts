@@ -68,6 +68,8 @@ export const SINCE_MARGIN_S = 2;
  * /tmp/dst.news (target_news).
  */
 export const CHANGES_FUNCTION = `changes_fields='s/^[^ ]* [^ ]* [^ ]* [^ ]* //'
+# sorted_paths RECORDS: the records' paths, sorted (the warm pass keeps them; comm needs that order).
+sorted_paths() { sed -z "$changes_fields" "$1" | sort -z; }
 # on_source [missing]: of the paths on stdin, those the source has (missing: does not have).
 on_source() {
   local p
@@ -85,7 +87,7 @@ on_target_dir() {
 # paths sorted as the warm pass kept them, else from its records).
 target_news() {
   (cd /dst && find . -xdev -mindepth 1 \\( "\${skip[@]}" \\) -prune -o -print0 | sort -z) > /tmp/dst.sorted &&
-    { [ -s /tmp/prev.paths ] || sed -z "$changes_fields" /tmp/prev.list | sort -z > /tmp/prev.paths; } &&
+    { [ -s /tmp/prev.paths ] || sorted_paths /tmp/prev.list > /tmp/prev.paths; } &&
     comm -z -13 /tmp/prev.paths /tmp/dst.sorted > /tmp/dst.news
 }
 changes() {
@@ -150,13 +152,14 @@ stats() {
 # changes SINCE: what a pass after a warm one copies and removes (CHANGES_FUNCTION).
 ${CHANGES_FUNCTION}
 
-# walk_source [measure] -> sha256 of every source entry's change time, type, size, inode and path
-# (the fingerprint). ctime moves on every write, chmod, chown, link, rename or delete below it (a
-# deleted entry also leaves the list) and no program can set it back, so two equal fingerprints mean
-# nothing changed in between: a copy made from the first is still a copy of the source. The same walk
-# writes /tmp/src.counts (type and size per entry, what verify_copy compares) and, with "measure",
-# the measure list /tmp/src.stat and the readahead list: one walk of the source instead of three
-# (walk.ts: several finds at once).
+# walk_source [measure|stat] -> sha256 of every source entry's change time, type, size, inode and
+# path (the fingerprint), whose sorted records stay in /tmp/src.sorted. ctime moves on every
+# write, chmod, chown, link, rename or delete below it (a deleted entry also leaves the list) and no
+# program can set it back, so two equal fingerprints mean nothing changed in between: a copy made
+# from the first is still a copy of the source. The same walk writes /tmp/src.counts (type and size
+# per entry, what verify_copy compares), with "measure" or "stat" the measure list /tmp/src.stat,
+# and with "measure" the readahead list: one walk of the source instead of three (walk.ts: several
+# finds at once).
 ${WALK_FUNCTION}
 
 # verify_copy -> 0 when the target matches the source as --verify asks; else prints why and fails.
@@ -307,7 +310,7 @@ if [ "$pass" = warm ]; then
   # the time: a new list with the old time copies more next time, never less. Its paths, sorted
   # (the next pass needs them, and has no time to spare), never older than the list: gone first.
   mkdir -p "$snapdir" && cp /tmp/src.sorted "$snapdir/list.new" && echo "$walk_time" > "$snapdir/since.new" \\
-    && sed -z "$changes_fields" /tmp/src.sorted | sort -z > "$snapdir/paths.new" && rm -f "$snapdir/paths" \\
+    && sorted_paths /tmp/src.sorted > "$snapdir/paths.new" && rm -f "$snapdir/paths" \\
     && mv -f "$snapdir/list.new" "$snapdir/list" && mv -f "$snapdir/paths.new" "$snapdir/paths" \\
     && mv -f "$snapdir/since.new" "$snapdir/since" && sync -f /dst \\
     || die ${COPY_EXIT.tarFailed} "tar-failed cannot keep the warm pass's state on the target volume"
