@@ -136,6 +136,16 @@ export interface ClusterPort {
   createPvc(pvc: Pvc): Promise<Pvc>;
   /** Deletes with a uid precondition when given, so a claim re-created by someone else is never hit. */
   deletePvc(namespace: string, name: string, uid?: string): Promise<void>;
+  /**
+   * Sets a claim's finalizers if it is still at `resourceVersion` (claim-protection.ts): false when
+   * it changed or went meanwhile, or the user may not patch claims, and the controller is left to it.
+   */
+  setClaimFinalizers(
+    namespace: string,
+    name: string,
+    resourceVersion: string,
+    finalizers: string[],
+  ): Promise<boolean>;
   createPod(pod: Pod): Promise<Pod>;
   /**
    * gracePeriodSeconds 0 removes the pod object at once, without waiting for the kubelet: only for

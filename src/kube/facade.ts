@@ -45,7 +45,7 @@ import type {
   StorageClass,
   Workload,
 } from '../core/types.js';
-import { isConflict, isNotFound, isTransient, KubeApiError } from './errors.js';
+import { isConflict, isNotFound, isTransient, KubeApiError, statusCode } from './errors.js';
 import { sleep } from '../core/sleep.js';
 import { waitFor } from './wait.js';
 import { watchWaker } from './watch-waker.js';
@@ -630,6 +630,24 @@ export class KubeCluster implements ClusterPort {
       if (isConflict(err))
         throw new StepProblem(`${what}: the claim was replaced by another one (uid differs)`);
       throw new KubeApiError(what, err);
+    }
+  }
+
+  async setClaimFinalizers(
+    namespace: string,
+    name: string,
+    resourceVersion: string,
+    finalizers: string[],
+  ): Promise<boolean> {
+    // resourceVersion in a merge patch is a precondition: a claim changed since it was read is left
+    // alone (409), as one that went (404) or that this user may not patch (403).
+    const body = { metadata: { resourceVersion, finalizers } };
+    try {
+      await this.core.patchNamespacedPersistentVolumeClaim({ name, namespace, body }, mergePatch);
+      return true;
+    } catch (err) {
+      if ([403, 404, 409].includes(statusCode(err) ?? 0)) return false;
+      throw new KubeApiError(`set the finalizers of PersistentVolumeClaim ${namespace}/${name}`, err);
     }
   }
 

@@ -231,7 +231,11 @@ describe('RBAC: the plugin as a ServiceAccount bound to deploy/rbac/clusterrole.
   let c: Cluster;
   let ns: string;
   const suffix = Date.now().toString(36);
-  const roles = [`pvmove-e2e-full-${suffix}`, `pvmove-e2e-nopatch-${suffix}`];
+  const roles = [
+    `pvmove-e2e-full-${suffix}`,
+    `pvmove-e2e-nopatch-${suffix}`,
+    `pvmove-e2e-noclaimpatch-${suffix}`,
+  ];
 
   before(async () => {
     c = connect();
@@ -285,5 +289,32 @@ describe('RBAC: the plugin as a ServiceAccount bound to deploy/rbac/clusterrole.
     await expectMoved(c, ns, app, 'standard');
     const cleanup = await runCli(['cleanup', 'data', '-n', ns, '--yes'], { env: { KUBECONFIG: full } });
     expect(cleanup.code, explain(cleanup)).to.equal(0);
+  });
+
+  it('moves without `patch persistentvolumeclaims`: the swap leaves the claims to the protection controller', async () => {
+    const rules = shippedClusterRoleRules().map((r) =>
+      r.resources?.includes('persistentvolumeclaims')
+        ? { ...r, verbs: r.verbs.filter((v) => v !== 'patch') }
+        : r,
+    );
+    expect(JSON.stringify(rules)).to.not.equal(JSON.stringify(shippedClusterRoleRules()));
+    // Its own namespace (the first test's app is there); the ClusterRoleBinding reaches it.
+    const appNs = await createNamespace(c, 'e2e-rbac-claims');
+    try {
+      const app = await createApp(c, appNs);
+      const limited = await kubeconfigFor(roles[2]!, rules);
+      await waitFor('the RBAC binding to take effect', 30_000, async () => {
+        const r = await runCli(['status', '-n', appNs], { env: { KUBECONFIG: limited } });
+        return r.code === 0 ? true : undefined;
+      });
+      const r = await runCli(['data', '--to-class', 'standard', '-n', appNs, '-o', 'json'], {
+        env: { KUBECONFIG: limited },
+      });
+      expect(r.code, explain(r)).to.equal(0);
+      await expectMoved(c, appNs, app, 'standard');
+    } finally {
+      await deleteNamespace(c, appNs);
+      await deleteVolumesOf(c, appNs);
+    }
   });
 });

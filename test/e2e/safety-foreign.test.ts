@@ -2,6 +2,8 @@
 //  - a StatefulSet scaled up inside the swap window creates the claim from its template, and the
 //    PV controller binds it to the pre-bound target PV: the move stops naming that claim instead of
 //    adopting it, and continues once it is gone;
+//  - a finished pod that names the claim, run between the copy and the swap: the claims are not
+//    freed under it (their protection stays); the move names the pod and goes on once it is gone;
 //  - a journal edited to name another namespace's retained PV: cleanup and rollback refuse, and
 //    that PV and its data are untouched (no confused deputy).
 import { readFileSync } from 'node:fs';
@@ -25,9 +27,10 @@ import {
   runPod,
   shellPod,
   waitForClaimBound,
+  waitForPodGone,
   waitForReadyReplicas,
 } from '../helpers/workloads.js';
-import { expectKilled, resultOf } from '../helpers/safety.js';
+import { createApp, expectKilled, expectMoved, resultOf } from '../helpers/safety.js';
 
 const CLAIM = 'postgres-db-0';
 
@@ -104,6 +107,35 @@ describe('objects pvmove did not make', function () {
     expect(moved.metadata?.labels).to.include({ app: 'db', tier: 'data' });
     expect(moved.metadata?.annotations).to.include({ 'backup.example.com/schedule': 'nightly' });
     expect(await manifestViaPod(c, ns, CLAIM)).to.equal(before);
+  });
+
+  it('a finished pod that names the claim, run after the copy: the claims are not freed under it; the move names it and goes on once it is deleted', async () => {
+    const ns = await createNamespace(c, 'e2e-foreign');
+    namespaces.push(ns);
+    const app = await createApp(c, ns);
+    const before = await manifestViaPod(c, ns, 'data');
+    const move = ['data', '--to-class', 'standard', '-n', ns, '-o', 'json'];
+    expectKilled(await runCli(move, { env: { PVMOVE_TEST_KILL_AFTER: 'copy' } }));
+
+    // Someone runs a one-off pod against the claim (a report) that finishes: Kubernetes keeps a
+    // claim while a scheduled pod names it, finished or not, and so must the swap, which otherwise
+    // removes the protection of the claims it deleted.
+    await runPod(c, ns, shellPod('report', 'data', 'ls /data > /dev/null'));
+    const r = await runCli(['resume', 'data', '-n', ns, '-o', 'json', '--timeout-delete', '15s']);
+    expect(r.code, explain(r)).to.not.equal(0);
+    const message = String(resultOf(r)?.message);
+    expect(message).to.contain(`report (Succeeded: delete it with \`kubectl delete pod report -n ${ns}\`)`);
+    const held = await c.core.readNamespacedPersistentVolumeClaim({ name: 'data', namespace: ns });
+    expect(held.metadata?.deletionTimestamp, 'the claim is deleted but held').to.not.equal(undefined);
+    expect(held.metadata?.finalizers).to.include('kubernetes.io/pvc-protection');
+
+    // What the message says: delete the pod, resume.
+    await c.core.deleteNamespacedPod({ name: 'report', namespace: ns });
+    await waitForPodGone(c, ns, 'report');
+    const again = await runCli(['resume', 'data', '-n', ns, '-o', 'json']);
+    expect(again.code, explain(again)).to.equal(0);
+    await expectMoved(c, ns, app, 'standard');
+    expect(await manifestViaPod(c, ns, 'data')).to.equal(before);
   });
 
   it("a journal edited to name another namespace's retained PV: cleanup and rollback refuse and touch nothing", async () => {

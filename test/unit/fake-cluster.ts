@@ -441,6 +441,18 @@ export class FakeCluster implements ClusterPort {
     this.calls.push(`delete pvc ${name}`);
     this.pvcs.delete(this.key(ns, name));
   }
+  async setClaimFinalizers(
+    ns: string,
+    name: string,
+    resourceVersion: string,
+    finalizers: string[],
+  ): Promise<boolean> {
+    const cur = this.pvcs.get(this.key(ns, name));
+    if (!cur || cur.metadata.resourceVersion !== resourceVersion) return false;
+    this.calls.push(`set finalizers of pvc ${name}`);
+    cur.metadata.finalizers = [...finalizers];
+    return true;
+  }
   async createPod(pod: Pod): Promise<Pod> {
     const k = this.key(pod.metadata.namespace ?? '', pod.metadata.name ?? '');
     if (this.pods.has(k)) throw new StepProblem('exists');

@@ -1,6 +1,7 @@
 // Step 8: the copy pod, then the original claim, then the temporary one go, so that both PVs are
 // free for the swap. Both PVs are Retain by now (invariant 1). Undone by giving the original name
 // back to the source PV: pre-bind it, then re-create the claim from the journal's manifest.
+import { releasableClaims } from '../claim-protection.js';
 import { StepProblem } from '../errors.js';
 import { buildRestoredClaim, prebindPatch } from '../manifests.js';
 import {
@@ -36,6 +37,24 @@ async function holders(ctx: StepContext, claims: string[]): Promise<string[]> {
           : '';
       return `${p.metadata.name}${note}`;
     });
+}
+
+/**
+ * Removes the protection finalizer of the claims just deleted that no pod names (claim-protection.ts),
+ * instead of waiting for the controller to do it claim after claim. The pods are read after the
+ * deletions, so none that could still take a claim is missed. Whatever is not removed here (a pod
+ * names the claim, it changed meanwhile, no permission) the controller removes as before.
+ */
+async function releaseProtection(ctx: StepContext, deleted: { name: string; uid?: string }[]): Promise<void> {
+  const ns = ctx.req.namespace;
+  const read = await Promise.all(deleted.map((d) => ctx.cluster.getPvc(ns, d.name)));
+  // Only the claims this step deleted: a claim of the same name made since is not ours to touch.
+  const claims = read.filter((c, i) => c !== undefined && c.metadata.uid === deleted[i]!.uid);
+  if (!claims.some((c) => c?.metadata.deletionTimestamp)) return;
+  const pods = await ctx.cluster.listPods(ns);
+  for (const c of releasableClaims(claims, pods)) {
+    await ctx.cluster.setClaimFinalizers(ns, c.name, c.resourceVersion, c.finalizers);
+  }
 }
 
 const undoPrebindSourcePv: UndoStep = {
@@ -122,6 +141,10 @@ export const releaseClaims: Step = {
     if (o.targetClaim) await ctx.cluster.deletePvc(ns, ctx.names.targetClaim, o.targetClaim.metadata.uid);
 
     const names = [ctx.req.claim, ctx.names.targetClaim];
+    await releaseProtection(ctx, [
+      { name: ctx.req.claim, uid: j.original.pvcUid },
+      { name: ctx.names.targetClaim, uid: o.targetClaim?.metadata.uid },
+    ]);
     await ctx.cluster.waitFor(
       'the copy pod and both claims to be deleted',
       ctx.req.timeouts.deleteMs,
