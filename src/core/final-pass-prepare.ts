@@ -1,9 +1,10 @@
 // Just before the stop: a final-pass pod waiting for go (made by warm-copy) is told to prepare,
-// and the owners are scaled down once it has read ahead what the final pass will read (both trees'
-// metadata, the files changed since the warm pass). What the disk gives slowly is then read while
-// the application still runs instead of during the downtime. Never required: a pod that does not
-// answer (made by an older version, a kubelet slow to update the annotation's file) or takes too
-// long is left to the final pass as it is, which then reads from disk.
+// and the owners are scaled down once it has made one more warm pass (the tar engine's prepare):
+// what changed since the warm-copy step's pass is copied while the application still runs, and
+// both trees' metadata are in memory for the final pass's walks. The final pass then copies only
+// what changed between that pass and the stop. Never required: a pod that does not answer (made by
+// an older version, a kubelet slow to update the annotation's file) or takes too long is left to
+// the final pass as it is, which then copies everything since the warm-copy step's pass.
 import { sleep } from './sleep.js';
 import { isWaitingFinalPod } from './copy-pod.js';
 import { ANNOTATION_GO, GO_PREPARE } from './defaults.js';
@@ -15,8 +16,12 @@ import type { StepContext } from './step.js';
  * this waits, so a longer wait costs no downtime.
  */
 const PREPARE_ANSWER_MS = 30_000;
-/** How long the stop waits for the read-ahead at most; the application still runs meanwhile. */
-const PREPARE_MAX_MS = 120_000;
+/**
+ * How long the stop waits for that pass at most; the application still runs meanwhile. A pass
+ * stopped by the go leaves its copies to the final pass (--precopy-passes is for a volume that
+ * changes that much).
+ */
+const PREPARE_MAX_MS = 600_000;
 const POLL_MS = 250;
 /**
  * The kubelet applies a change of the pod (the go annotation, to its downward API file) only once
@@ -45,8 +50,20 @@ export async function prepareFinalPass(
     const log = await ctx.cluster.readPodLog(ns, name, { tailLines: 20 }).catch(() => '');
     if (/^PVMOVE prepar(ing|ed)$/m.test(log)) answeredAt ??= Date.now();
     if (/^PVMOVE prepared$/m.test(log)) {
+      const failed = /^PVMOVE prepare warm-pass-failed (.*)$/m.exec(log)?.[1];
+      if (failed !== undefined) {
+        ctx.emit({
+          type: 'warning',
+          step: 'scale-down',
+          message: `the warm pass before the stop failed (${failed}); the final pass copies what it did not`,
+        });
+      }
+      const copied = /^PVMOVE prepare copied_entries=(\d+)/m.exec(log)?.[1];
       const changed = /^PVMOVE prepare changed_files=(\d+)/m.exec(log)?.[1];
-      const done = `the final pass's pod read both volumes' metadata${changed !== undefined ? ` and ${changed} changed files` : ''} ahead in ${seconds()} s`;
+      const done =
+        copied !== undefined
+          ? `the final pass's pod copied ${copied} entries changed since the warm pass ahead in ${seconds()} s`
+          : `the final pass's pod read both volumes' metadata${changed !== undefined ? ` and ${changed} changed files` : ''} ahead in ${seconds()} s`;
       await sleep(Math.max(0, (answeredAt ?? 0) + KUBELET_SPACING_MS - Date.now()), ctx.signal);
       // Said when the stop follows: the downtime starts right after this event.
       say(done);
@@ -61,7 +78,7 @@ export async function prepareFinalPass(
     }
     if (elapsed > PREPARE_MAX_MS) {
       say(
-        `the final pass's pod still reads ahead after ${PREPARE_MAX_MS / 1000} s; stopping anyway (the final pass stops it)`,
+        `the final pass's pod still prepares after ${PREPARE_MAX_MS / 1000} s; stopping anyway (the final pass stops it)`,
       );
       return;
     }

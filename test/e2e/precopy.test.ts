@@ -205,14 +205,14 @@ describe('kubectl pvmove --precopy: a warm pass while the application runs', fun
     expect(resultOf(r)?.status, explain(r)).to.equal('done');
     expect(stepAt(r, 'warm-copy', 'started'), 'the resume does not make the warm pass again').to.equal(-1);
     expect(stepAt(r, 'scale-down', 'started'), explain(r)).to.be.at.least(0);
-    // Before the owners were stopped, the waiting pod read ahead what the final pass reads: both
-    // trees' metadata and the files changed since the warm pass (rewritten, chmod-ed, renamed, new).
-    const readAhead = r.events.find((e) => e.type === 'info' && e.step === 'scale-down');
-    const changed = /read both volumes' metadata and (\d+) changed files ahead in [\d.]+ s$/.exec(
-      String(readAhead?.message),
+    // Before the owners were stopped, the waiting pod made one more warm pass: it copied what
+    // changed since the first one (rewritten, chmod-ed, renamed, new, and their directories).
+    const prepared = r.events.find((e) => e.type === 'info' && e.step === 'scale-down');
+    const copied = /copied (\d+) entries changed since the warm pass ahead in [\d.]+ s$/.exec(
+      String(prepared?.message),
     );
-    expect(changed, explain(r)).to.not.equal(null);
-    expect(Number(changed![1]), String(readAhead?.message)).to.be.at.least(3);
+    expect(copied, explain(r)).to.not.equal(null);
+    expect(Number(copied![1]), String(prepared?.message)).to.be.at.least(3);
 
     const newPv = await expectMoved(c, ns, { ...app, data: atStop }, 'standard');
     const newDir = await hostPathOf(c, newPv);
@@ -272,11 +272,13 @@ describe('kubectl pvmove --precopy: a warm pass while the application runs', fun
     const warmMs = Number(r.events[stepAt(r, 'warm-copy', 'done')]!.durationMs ?? warmDone - warmStarted);
     expect(downtime).to.be.above(0);
     expect(downtime, 'the warm pass is not downtime').to.be.below((result.durationMs as number) - warmMs);
-    // From the owners told to stop (after the final pass's read-ahead, said in the scale-down's
+    // From the owners told to stop (after the warm pass before the stop, said in the scale-down's
     // info event, while the app still ran) to owners ready again, as the events tell it.
-    const readAhead = r.events.find((e) => e.type === 'info' && e.step === 'scale-down');
-    expect(String(readAhead?.message), explain(r)).to.match(/read both volumes' metadata/);
-    const window = timeOf(r, 'scale-up', 'done') - Date.parse(String(readAhead!.time));
+    const prepared = r.events.find((e) => e.type === 'info' && e.step === 'scale-down');
+    expect(String(prepared?.message), explain(r)).to.match(
+      /copied \d+ entries changed since the warm pass ahead/,
+    );
+    const window = timeOf(r, 'scale-up', 'done') - Date.parse(String(prepared!.time));
     expect(Math.abs(downtime - window), `downtimeMs ${downtime} vs events ${window}`).to.be.below(1000);
 
     await expectMoved(c, ns, app, 'standard');

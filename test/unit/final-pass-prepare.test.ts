@@ -8,9 +8,9 @@ import { tarEngine } from '../../src/engines/tar/index.js';
 import { PRECOPY_DIR } from '../../src/engines/tar/script.js';
 
 // The waiting final-pass pod's script, run here as the pod runs it (/src, /dst, /tmp and the go
-// annotation's file moved into a scratch directory): told to prepare, it reads ahead and says so,
-// still copying nothing; told to go, it makes the final pass (level 1 against the warm pass's
-// state) and verifies.
+// annotation's file moved into a scratch directory): told to prepare, it makes one more warm pass
+// and says so; told to go, it makes the final pass (level 1 against the state that pass left) and
+// verifies.
 describe('the waiting final-pass pod: prepare, then go', function () {
   this.timeout(60_000);
   let root: string;
@@ -34,7 +34,8 @@ describe('the waiting final-pass pod: prepare, then go', function () {
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-  it('reads ahead on "prepare" (the two files changed since the warm pass), copies only on "go"', async () => {
+  /** The waiting pod's script, its output, and a way to wait for a line. */
+  function startPod() {
     const pod = tarEngine.buildPod({
       name: 'copy',
       namespace: 'ns',
@@ -51,34 +52,63 @@ describe('the waiting final-pass pod: prepare, then go', function () {
       (_m, dir: string) => `${root}/${dir === 'pvmove-go' ? 'go' : dir}`,
     );
     const child = spawn('bash', ['-c', `exec 2>&1\n${script}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    const state = { child, out: '' };
+    child.stdout.on('data', (b: Buffer) => (state.out += b.toString()));
     const until = async (re: RegExp) => {
-      for (let i = 0; i < 200 && !re.test(out); i++) await new Promise((r) => setTimeout(r, 100));
-      expect(out).to.match(re);
+      for (let i = 0; i < 200 && !re.test(state.out); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(state.out).to.match(re);
     };
     const done = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    return { pod: state, until, done };
+  }
+
+  it('on "prepare" makes one more warm pass (its lines kept out of the log); on "go" the final pass copies what changed since', async () => {
+    const { pod, until, done } = startPod();
     try {
       await new Promise((r) => setTimeout(r, 500));
-      expect(out, 'nothing before an annotation').to.equal('');
+      expect(pod.out, 'nothing before an annotation').to.equal('');
       writeFileSync(`${root}/go/go`, 'prepare');
       await until(/^PVMOVE prepared$/m);
-      expect(out).to.match(/^PVMOVE preparing$/m);
-      expect(out).to.match(/^PVMOVE prepare changed_files=2$/m, out);
-      expect(out, 'no copy before go').to.not.match(/PVMOVE (go|pass|copy)/);
-      expect(() => readFileSync(`${root}/dst/d/new`)).to.throw();
+      expect(pod.out).to.match(/^PVMOVE preparing$/m);
+      const copied = Number(/^PVMOVE prepare copied_entries=(\d+)$/m.exec(pod.out)?.[1]);
+      expect(copied, pod.out).to.be.at.least(2);
+      expect(pod.out, "the warm pass's lines are not the final pass's").to.not.match(
+        /PVMOVE (go|pass|copy|warm)/,
+      );
+      expect(readFileSync(`${root}/dst/d/new`, 'utf8'), 'copied before the stop').to.equal('new\n');
+      // Written between the prepare and the stop: the final pass's to copy.
+      execFileSync('bash', ['-c', `cd ${root}/src && echo late > d/late && echo again >> d/f3 && rm d/f4`]);
       writeFileSync(`${root}/go/go`, 'go');
-      expect(await done, out).to.equal(0);
-      expect(out).to.match(/^PVMOVE go$/m);
-      expect(out).to.match(/^PVMOVE pass final level=1$/m);
-      expect(out).to.match(/^PVMOVE verify ok /m);
-      expect(readFileSync(`${root}/dst/d/new`, 'utf8')).to.equal('new\n');
+      expect(await done, pod.out).to.equal(0);
+      expect(pod.out).to.match(/^PVMOVE go$/m);
+      expect(pod.out).to.match(/^PVMOVE pass final level=1$/m);
+      expect(pod.out).to.match(/^PVMOVE verify ok /m);
+      expect(readFileSync(`${root}/dst/d/late`, 'utf8')).to.equal('late\n');
+      expect(readFileSync(`${root}/dst/d/f3`, 'utf8')).to.equal('file 3\nagain\n');
       expect(readFileSync(`${root}/dst/d/f2`, 'utf8')).to.equal('file 2\nchanged\n');
-      expect(out.trimEnd(), "only the script's lines (no job-control noise)").to.not.match(
+      expect(() => readFileSync(`${root}/dst/d/f4`), 'deleted after the prepare').to.throw();
+      expect(pod.out.trimEnd(), "only the script's lines (no job-control noise)").to.not.match(
         /^(?!(tar: )?PVMOVE )/m,
       );
     } finally {
-      child.kill();
+      pod.child.kill();
+    }
+  });
+
+  it("without a warm pass's state (a move of an older version) reads ahead instead, copying nothing before go", async () => {
+    rmSync(`${root}/dst/${PRECOPY_DIR}`, { recursive: true });
+    const { pod, until, done } = startPod();
+    try {
+      writeFileSync(`${root}/go/go`, 'prepare');
+      await until(/^PVMOVE prepared$/m);
+      expect(pod.out).to.match(/^PVMOVE prepare changed_files=0$/m);
+      expect(() => readFileSync(`${root}/dst/d/new`), 'no copy before go').to.throw();
+      writeFileSync(`${root}/go/go`, 'go');
+      expect(await done, pod.out).to.equal(0);
+      expect(pod.out).to.match(/^PVMOVE pass final level=0$/m);
+      expect(readFileSync(`${root}/dst/d/new`, 'utf8')).to.equal('new\n');
+    } finally {
+      pod.child.kill();
     }
   });
 });

@@ -45,9 +45,9 @@ const GO_DIR = '/pvmove-go';
  * Run before the engine's script in a waiting pod: nothing happens until the annotation says go.
  * The kubelet rewrites the downward API file when the pod's annotations change (~0.2 s here); the
  * file is read every 0.1 s, every 0.02 s once told to prepare (the go follows soon after). Told
- * to prepare before that, it runs the engine's \`prepare\` (reads ahead what the final pass will
- * read, so that the walks after the stop find it in memory) in a process group of its own, which go
- * stops if it is still running: it only warms caches, and competes with the copy.
+ * to prepare before that, it runs the engine's \`prepare\` (the tar engine's: one more warm pass,
+ * prepare.ts) in a process group of its own, which go stops if it is still running: what it did is
+ * what any stopped warm pass leaves, and the final pass starts once the whole group is gone.
  */
 function awaitGo(prepare: string | undefined): string {
   return `${prepare ?? ''}
@@ -59,7 +59,11 @@ until [ "$go" = ${GO} ]; do
     tick=0.02 # the go follows the prepare within seconds, and the application is down meanwhile
   fi
 done
-if [ -n "$prepare_pid" ]; then kill -- -"$prepare_pid" 2>/dev/null || true; wait "$prepare_pid" 2>/dev/null || true; fi
+if [ -n "$prepare_pid" ]; then
+  kill -- -"$prepare_pid" 2>/dev/null || true; wait "$prepare_pid" 2>/dev/null || true
+  # Every process of the group gone (a tar of a warm pass writes to the target) before the pass.
+  while kill -0 -- -"$prepare_pid" 2>/dev/null; do sleep 0.01; done
+fi
 printf 'PVMOVE go\\n'
 `;
 }

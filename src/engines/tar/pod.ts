@@ -2,7 +2,7 @@
 // and tests check it.
 import type { CopyPodRequest } from '../../core/copy-engine.js';
 import type { Pod } from '../../core/types.js';
-import { PREPARE_FUNCTION } from './prepare.js';
+import { prepareFunction } from './prepare.js';
 import { copyScript } from './script.js';
 import { COPY_POD_HASH, copyPod, copyPodHash as sharedHash, copyPodSpec } from '../shared/copy-pod.js';
 
@@ -15,16 +15,18 @@ export const copyPodHash = (s: CopyPodSpec): string => sharedHash(s);
 export type CopyPodSpec = CopyPodRequest;
 
 export function buildCopyPod(s: CopyPodSpec): Pod {
+  const script = copyScript(s.verify);
   const spec = copyPodSpec(
     s,
-    copyScript(s.verify),
+    script,
     {
       volumeMounts: [
         { name: 'src', mountPath: '/src', readOnly: true },
         { name: 'dst', mountPath: '/dst' },
       ],
     },
-    PREPARE_FUNCTION,
+    // A waiting pod's prepare is a warm pass of this same script.
+    s.awaitGo ? prepareFunction(script) : undefined,
   );
   return copyPod(s, spec, copyPodHash(s));
 }

@@ -271,7 +271,7 @@ copy_ms_large=$(( ($(date +%s%N) - started) / 1000000 ))
 what=(.)
 if [ "$level" = 1 ]; then what=(--no-recursion --null --verbatim-files-from --no-unquote --files-from=/tmp/send); fi
 if [ "$pass" = warm ]; then warm_reading=(--ignore-failed-read --warning=no-file-changed --warning=no-file-removed --warning=no-file-shrank); fi
-mkfifo /tmp/archive
+rm -f /tmp/archive; mkfifo /tmp/archive # a warm pass before this one in the same pod made one (prepare.ts)
 tar --extract --file=- --directory=/dst --numeric-owner --same-owner --preserve-permissions --acls --xattrs --xattrs-include='*' \\
     --blocking-factor=${BLOCKING_FACTOR} --read-full-records < /tmp/archive &
 extract_pid=$!
