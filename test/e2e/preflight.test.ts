@@ -247,10 +247,18 @@ describe('RBAC: the plugin as a ServiceAccount bound to deploy/rbac/clusterrole.
     await deleteVolumesOf(c, ns);
   });
 
-  /** A ServiceAccount bound to `rules`, and a kubeconfig with a TokenRequest token for it. */
+  /**
+   * A ServiceAccount bound to `rules`, and a kubeconfig with a TokenRequest token for it, once the
+   * binding took effect (the ClusterRoleBinding reaches every namespace).
+   */
   async function kubeconfigFor(name: string, rules: k8s.V1PolicyRule[]): Promise<string> {
     await bindServiceAccount(c, ns, name, rules);
-    return serviceAccountKubeconfig(c, ns, name);
+    const kubeconfig = await serviceAccountKubeconfig(c, ns, name);
+    await waitFor('the RBAC binding to take effect', 30_000, async () => {
+      const r = await runCli(['status', '-n', ns], { env: { KUBECONFIG: kubeconfig } });
+      return r.code === 0 ? true : undefined;
+    });
+    return kubeconfig;
   }
 
   it('moves a claim with exactly the ClusterRole; refuses listing `patch persistentvolumes` without it', async () => {
@@ -262,10 +270,6 @@ describe('RBAC: the plugin as a ServiceAccount bound to deploy/rbac/clusterrole.
       r.resources?.includes('persistentvolumes') ? { ...r, verbs: r.verbs.filter((v) => v !== 'patch') } : r,
     );
     const limited = await kubeconfigFor(roles[1]!, noPatch);
-    await waitFor('the RBAC binding to take effect', 30_000, async () => {
-      const r = await runCli(['status', '-n', ns], { env: { KUBECONFIG: limited } });
-      return r.code === 0 ? true : undefined;
-    });
     await expectRefused(
       c,
       ns,
@@ -278,10 +282,6 @@ describe('RBAC: the plugin as a ServiceAccount bound to deploy/rbac/clusterrole.
 
     // With the ClusterRole as shipped: the move succeeds.
     const full = await kubeconfigFor(roles[0]!, rules);
-    await waitFor('the RBAC binding to take effect', 30_000, async () => {
-      const r = await runCli(['status', '-n', ns], { env: { KUBECONFIG: full } });
-      return r.code === 0 ? true : undefined;
-    });
     const r = await runCli(['data', '--to-class', 'standard', '-n', ns, '-o', 'json'], {
       env: { KUBECONFIG: full },
     });
@@ -303,10 +303,6 @@ describe('RBAC: the plugin as a ServiceAccount bound to deploy/rbac/clusterrole.
     try {
       const app = await createApp(c, appNs);
       const limited = await kubeconfigFor(roles[2]!, rules);
-      await waitFor('the RBAC binding to take effect', 30_000, async () => {
-        const r = await runCli(['status', '-n', appNs], { env: { KUBECONFIG: limited } });
-        return r.code === 0 ? true : undefined;
-      });
       const r = await runCli(['data', '--to-class', 'standard', '-n', appNs, '-o', 'json'], {
         env: { KUBECONFIG: limited },
       });
